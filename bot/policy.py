@@ -90,7 +90,7 @@ class Citation:
 
     def __str__(self) -> str:
         p = self.param
-        if p.local_default and not p.override:
+        if p.local_default:
             text = f"{self.preset_title}: local default ({p.why or 'the agreement gives no number'})"
         else:
             text = f'{self.preset_title} {p.clause}: "{p.quote}"'
@@ -127,6 +127,9 @@ class Policy:
                     f"The override of '{name}' must say value, agreed_by and agreed_on "
                     "(an override is a local agreement: record who agreed it and when)."
                 )
+            agreed_by = spec["agreed_by"]
+            if agreed_by is None or not str(agreed_by).strip():
+                raise InputError(f"The override of '{name}' has no agreed_by: say who agreed it (e.g. the SNC).")
             value = _check_value(name, spec["value"], f"override of {name}")
             agreed_on = spec["agreed_on"]
             if not isinstance(agreed_on, date):
@@ -135,7 +138,7 @@ class Policy:
                 except ValueError:
                     raise InputError(f"The override of '{name}' has agreed_on '{agreed_on}': use a date like 2026-09-01.")
             params[name] = replace(
-                params[name], value=value, override=Override(value, str(spec["agreed_by"]), agreed_on)
+                params[name], value=value, override=Override(value, str(agreed_by).strip(), agreed_on)
             )
         return replace(self, params=params)
 

@@ -1,0 +1,144 @@
+"""Learning walks: SLT plan a programme, walkbot tells the whole staff in good time."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import commands as c
+from bot import rules
+from bot.errors import InputError, NotFound, Refused
+from bot.model import BUSY_STATUSES, Visit, VisitKind, VisitStatus, Walk
+from bot.notices import Outbox
+from bot.ports import Clock, UnitOfWork
+from bot.results import WalkDone, WalkList
+from bot.services import Scope, enforce_rules, require, open_scope
+from bot.school import School
+
+
+def announcement(school: School, walk: Walk, names) -> str:
+    """The programme as the agreements ask: date, time, focus and who is walking, with the conduct lines."""
+    cal = school.calendar
+    walkers = ", ".join(names.get(w, w) for w in walk.walkers)
+    conduct = "\n".join(f"• {line}" for line in school.policy.conduct)
+    return (f"Learning walk #{walk.id} on {cal.local(walk.start):%A %-d %B} from {cal.local(walk.start):%H:%M} "
+            f"to {cal.local(walk.end):%H:%M}.\nFocus: {walk.focus}\nWalking: {walkers}\n"
+            f"How walks are conducted here:\n{conduct}")
+
+
+def _session_walks(scope: Scope, day) -> tuple[Walk, ...]:
+    cal = scope.school.calendar
+    session = cal.session_of(day)
+    first, last = (session.start, session.end) if session else (day, day)
+    return tuple(scope.uow.walks.between(scope.school.id, first, last))
+
+
+def plan_walk(cmd: c.PlanWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
+    with uow:
+        scope = open_scope(uow, cmd, clock)
+        require(scope.actor.is_slt, "Only SLT plan learning walks.")
+        cal, ctx = scope.school.calendar, scope.ctx
+        walkers = tuple({w.chat_id: w for w in (scope.person(m) for m in cmd.walkers)}.values())
+        start, end = cal.at(cmd.day, cmd.start), cal.at(cmd.day, cmd.end)
+        earliest, _ = rules.walk_announcement_due(cmd.day, ctx)
+        announce_at = cal.next_school_morning(max(earliest, scope.now))
+        walk = Walk(None, scope.school.id, scope.actor.chat_id, cmd.day, start, end, cmd.focus or "",
+                    tuple(w.chat_id for w in walkers), announce_at=announce_at)
+        facts = rules.Facts(staff=scope.staff, walks=_session_walks(scope, cmd.day))
+        found = rules.check_walk(walk, walkers, facts, ctx)
+        if found:
+            raise Refused(found)
+        walk = uow.walks.add(walk)
+        out = scope.outbox()
+        room_visits, refusals = _book_rooms(scope, cmd, walk, walkers, out)
+        channel = scope.school.announcements_channel
+        text = announcement(scope.school, walk, scope.names)
+        if channel:
+            out.tell(channel, "walk.announcement", text, walk=walk, due_at=announce_at)
+        else:  # no staff channel configured: everyone is told individually
+            for person in scope.staff:
+                if person.active:
+                    out.tell(person.chat_id, "walk.announcement", text, walk=walk, due_at=announce_at)
+        scope.commit(out)
+        return WalkDone(scope.school, walk, scope.names, "planned", tuple(room_visits), tuple(refusals))
+
+
+def _book_rooms(scope: Scope, cmd: c.PlanWalk, walk: Walk, walkers, out: Outbox):
+    """Each room on the walk is a visit of its own, proposed to its teacher, back to back."""
+    policy = scope.school.policy
+    minutes = cmd.room_minutes or policy.walk_visit_max_minutes
+    visits, refusals = [], []
+    for n, mention in enumerate(cmd.rooms):
+        teacher = scope.person(mention)
+        start = walk.start + timedelta(minutes=n * minutes)
+        if start + timedelta(minutes=minutes) > walk.end:
+            refusals.append((teacher.name, f"does not fit: {len(cmd.rooms)} rooms of {minutes} minutes need more "
+                                           "time than the walk has"))
+            continue
+        plan = rules.VisitPlan(teacher, walkers, VisitKind.LEARNING_WALK, start, minutes, walk.focus)
+        try:
+            enforce_rules(scope, plan, booking=False)
+        except Refused as refused:
+            refusals.append((teacher.name, "; ".join(str(v) for v in refused.violations)))
+            continue
+        visit = scope.uow.visits.add(Visit(
+            id=None, school_id=scope.school.id, teacher=teacher.chat_id, visitors=walk.walkers,
+            proposer=scope.actor.chat_id, kind=VisitKind.LEARNING_WALK, start=start, minutes=minutes,
+            focus=walk.focus, walk_id=walk.id, created_at=scope.now,
+        ))
+        visits.append(visit)
+        out.tell(teacher.chat_id, "proposal",
+                 f"Learning walk #{walk.id} would visit your class {scope.school.calendar.local(start):%a %-d %b %H:%M} "
+                 f"for {minutes} minutes (focus: {walk.focus}). Say /visit agree {visit.id}, /visit suggest "
+                 f"{visit.id} DATE TIME, or /visit decline {visit.id} \"reason\".", visit=visit)
+    return visits, refusals
+
+
+def _walk(scope: Scope, walk_id: int) -> Walk:
+    walk = scope.uow.walks.get(scope.school.id, walk_id)
+    if walk is None:
+        raise NotFound(f"There is no learning walk #{walk_id}. Say /walk list for this session's walks.")
+    return walk
+
+
+def _room_visits(scope: Scope, walk: Walk) -> list[Visit]:
+    nearby = scope.uow.visits.involving(scope.school.id, walk.walkers, walk.start, walk.end, BUSY_STATUSES)
+    return [v for v in nearby if v.walk_id == walk.id]
+
+
+def show_walk(cmd: c.ShowWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
+    with uow:
+        scope = open_scope(uow, cmd, clock)
+        walk = _walk(scope, cmd.walk_id)
+        return WalkDone(scope.school, walk, scope.names, "shown", tuple(_room_visits(scope, walk)))
+
+
+def list_walks(cmd: c.ListWalks, uow: UnitOfWork, clock: Clock) -> WalkList:
+    with uow:
+        scope = open_scope(uow, cmd, clock)
+        walks = _session_walks(scope, scope.school.calendar.local(scope.now).date())
+        return WalkList(scope.school, scope.names, tuple(w for w in walks if not w.cancelled))
+
+
+def cancel_walk(cmd: c.CancelWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
+    with uow:
+        scope = open_scope(uow, cmd, clock)
+        require(scope.actor.is_slt, "Only SLT can call off a learning walk.")
+        walk = _walk(scope, cmd.walk_id)
+        if walk.cancelled:
+            raise InputError(f"Learning walk #{walk.id} is already cancelled.")
+        rooms = _room_visits(scope, walk)
+        walk = Walk(**{**walk.__dict__, "cancelled": True})
+        uow.walks.update(walk)
+        announced = walk.announce_at is not None and walk.announce_at <= scope.now
+        uow.notices.supersede(walk_id=walk.id)
+        out = scope.outbox()
+        for visit in rooms:
+            uow.visits.update(visit.but(status=VisitStatus.CANCELLED if visit.status is VisitStatus.AGREED
+                                        else VisitStatus.WITHDRAWN, reason=cmd.reason))
+            uow.notices.supersede(visit_id=visit.id)
+            out.tell(visit.teacher, "cancelled", f"Learning walk #{walk.id} is cancelled, so it will not visit your "
+                     f"class: “{cmd.reason}”.", visit=visit)
+        if announced and scope.school.announcements_channel:
+            out.tell(scope.school.announcements_channel, "walk.cancelled",
+                     f"Learning walk #{walk.id} on {walk.day:%A %-d %B} is cancelled: “{cmd.reason}”.", walk=walk)
+        scope.commit(out)
+        return WalkDone(scope.school, walk, scope.names, "cancelled")

@@ -1,0 +1,101 @@
+"""`walkbot`: the command line. Each subcommand builds what it needs, nothing at import time."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+
+from bot.clock import FixedClock
+from bot.errors import WalkbotError
+from bot.policy import PRESET_IDS, load_preset, policy_table
+
+
+def _policy_show(args) -> int:
+    if args.preset:
+        print(policy_table(load_preset(args.preset)))
+    else:
+        print("Built-in policy presets (walkbot policy show PRESET for one in full):")
+        for preset_id in PRESET_IDS:
+            print(f"  {preset_id:<36} {load_preset(preset_id).title}")
+    return 0
+
+
+def _load(args) -> int:
+    from handlers.wiring import build, load_school
+    from bot.clock import SystemClock
+
+    _, store = build(db_url=args.db, clock=SystemClock())
+    school = load_school(store, args.school)
+    print(f"Loaded {school.name} (key {school.key}, policy {school.policy.preset_id}).")
+    return 0
+
+
+def _console(args) -> int:
+    from handlers.console import Console, _moment
+    from handlers.wiring import build, load_school
+    from bot.clock import SystemClock
+
+    clock = FixedClock(SystemClock().now())
+    bot, store = build(db_url=args.db, clock=clock)
+    school = load_school(store, args.school)
+    if args.now:
+        clock.set(_moment(args.now, school.calendar.tz))
+    with store.uow() as uow:
+        staff = uow.staff.all(school.id)
+        actor = uow.staff.find(school.id, args.as_) if args.as_ else next((s for s in staff if s.is_slt), staff[0])
+    if actor is None:
+        raise WalkbotError(f"There is nobody called {args.as_} on {school.name}'s staff list.")
+    console = Console(bot=bot, store=store, school=school, clock=clock, actor=actor)
+    interactive = sys.stdin.isatty()
+    console.run(lambda: _read_line(interactive), interactive)
+    store.close()
+    return 0
+
+
+def _read_line(interactive: bool) -> str | None:
+    try:
+        line = input() if interactive else sys.stdin.readline()
+    except EOFError:
+        return None
+    if not interactive and line == "":
+        return None
+    return line
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="walkbot", description="Book classroom visits as the staff agreement says.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    con = sub.add_parser("console", help="chat with walkbot in this terminal (a demo school unless --school)")
+    con.add_argument("--school", help="a school.yml (default: the bundled demo school)")
+    con.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
+    con.add_argument("--as", dest="as_", metavar="@USER", help="who is speaking (default: the first SLT member)")
+    con.add_argument("--now", help="fix the clock, e.g. 2027-02-01T08:30 (school time)")
+    con.set_defaults(run=_console)
+
+    pol = sub.add_parser("policy", help="the built-in policy presets")
+    pol_sub = pol.add_subparsers(dest="action", required=True)
+    show = pol_sub.add_parser("show", help="print a preset as a table")
+    show.add_argument("preset", nargs="?", choices=PRESET_IDS, metavar="PRESET")
+    show.set_defaults(run=_policy_show)
+
+    load = sub.add_parser("load", help="load or re-load a school.yml into the database")
+    load.add_argument("school", help="path to school.yml")
+    load.add_argument("--db", help="database URL")
+    load.set_defaults(run=_load)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except WalkbotError as err:
+        print(f"walkbot: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Schools and their staff."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from datetime import date, time
+from typing import Any, Mapping
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.errors import NotFound
+from bot.model import Role, Staff
+from bot.school import School, SchoolConfig, parse_school_config
+from storage.tables import SchoolRow, StaffRow
+
+_SLACK_MENTION = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
+
+
+def _school_from_row(row: SchoolRow) -> School:
+    # The stored school.yml goes through the same parser as a fresh one.
+    return replace(parse_school_config(row.config).school, id=row.id, key=row.key)
+
+
+def _jsonable(document: Mapping[str, Any]) -> dict[str, Any]:
+    """school.yml as JSON: YAML's dates become the ISO strings the parser also accepts."""
+
+    def iso(value: Any) -> str:
+        if isinstance(value, (date, time)):
+            return value.isoformat()
+        raise TypeError(f"school.yml holds a {type(value).__name__}, which cannot be stored")
+
+    return json.loads(json.dumps(document, default=iso))
+
+
+def _roles_text(roles: frozenset[Role]) -> str:
+    return ",".join(sorted(role.value for role in roles))
+
+
+def _staff_from_row(row: StaffRow) -> Staff:
+    return Staff(
+        id=row.id,
+        school_id=row.school_id,
+        chat_id=row.chat_id,
+        name=row.name,
+        roles=frozenset(Role(r) for r in row.roles.split(",") if r),
+        handle=row.handle,
+        line_manager=row.line_manager,
+        active=row.active,
+    )
+
+
+def _handle(handle: str | None) -> str | None:
+    return (handle.strip().lstrip("@") or None) if handle else None
+
+
+class SqlSchoolRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, school_id: int) -> School | None:
+        row = self.session.get(SchoolRow, school_id)
+        return _school_from_row(row) if row else None
+
+    def by_key(self, key: str) -> School | None:
+        row = self.session.scalar(select(SchoolRow).where(SchoolRow.key == key))
+        return _school_from_row(row) if row else None
+
+    def save(self, config: SchoolConfig) -> School:
+        """Upsert the school by key and its staff by chat id; staff no longer listed become inactive."""
+        school = config.school
+        row = self.session.scalar(select(SchoolRow).where(SchoolRow.key == school.key).with_for_update())
+        if row is None:
+            row = SchoolRow(key=school.key)
+            self.session.add(row)
+        row.name, row.config = school.name, _jsonable(school.config)
+        self.session.flush()
+
+        listed = {spec.chat_id: spec for spec in config.staff}
+        staff = {s.chat_id: s for s in self.session.scalars(select(StaffRow).where(StaffRow.school_id == row.id))}
+        for chat_id, s in staff.items():
+            if chat_id not in listed:
+                s.active = False
+        for spec in listed.values():
+            s = staff.get(spec.chat_id)
+            if s is None:
+                s = staff[spec.chat_id] = StaffRow(school_id=row.id, chat_id=spec.chat_id)
+                self.session.add(s)
+            s.name, s.roles, s.handle = spec.name, _roles_text(spec.roles), _handle(spec.handle)
+            s.line_manager, s.active = spec.line_manager, True
+        self.session.flush()
+        return _school_from_row(row)
+
+
+class SqlStaffRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _select(self, school_id: int, chat_id: str):
+        return select(StaffRow).where(StaffRow.school_id == school_id, StaffRow.chat_id == chat_id)
+
+    def get(self, school_id: int, chat_id: str) -> Staff | None:
+        row = self.session.scalar(self._select(school_id, chat_id))
+        return _staff_from_row(row) if row else None
+
+    def find(self, school_id: int, mention: str) -> Staff | None:
+        """Active staff by chat id or handle, any case; takes @tom, <@U02TEACH> and <@U02TEACH|tom>.
+
+        A chat id beats a handle; a handle shared by several people finds no one rather than guess.
+        """
+        text = mention.strip()
+        slack = _SLACK_MENTION.fullmatch(text)
+        key = (slack.group(1) if slack else text.lstrip("@")).strip().lower()
+        if not key:
+            return None
+        rows = self.session.scalars(
+            select(StaffRow)
+            .where(StaffRow.school_id == school_id, StaffRow.active.is_(True))
+            .where(or_(func.lower(StaffRow.chat_id) == key, func.lower(StaffRow.handle) == key))
+        ).all()
+        by_id = [r for r in rows if r.chat_id.lower() == key]
+        found = by_id or rows
+        return _staff_from_row(found[0]) if len(found) == 1 else None
+
+    def all(self, school_id: int) -> list[Staff]:
+        """Active staff, by name."""
+        rows = self.session.scalars(
+            select(StaffRow)
+            .where(StaffRow.school_id == school_id, StaffRow.active.is_(True))
+            .order_by(StaffRow.name, StaffRow.id)
+        )
+        return [_staff_from_row(r) for r in rows]
+
+    def add(self, staff: Staff) -> Staff:
+        row = StaffRow(
+            school_id=staff.school_id,
+            chat_id=staff.chat_id,
+            name=staff.name,
+            roles=_roles_text(staff.roles),
+            handle=_handle(staff.handle),
+            line_manager=staff.line_manager,
+            active=staff.active,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _staff_from_row(row)
+
+    def lock(self, school_id: int, chat_id: str) -> None:
+        # FOR UPDATE on PostgreSQL; SQLite renders nothing, but every transaction there is BEGIN IMMEDIATE.
+        if self.session.scalar(self._select(school_id, chat_id).with_for_update()) is None:
+            raise NotFound(f"There is no one with the chat id {chat_id} at this school.")

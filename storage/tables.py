@@ -1,0 +1,213 @@
+"""The database schema as SQLAlchemy rows. Migrations must match this file (a test checks)."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.coltypes import UTCDateTime
+
+ID = String(64)  # a chat platform's user or channel id
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    # Fixed constraint names, so later migrations can refer to them on every backend.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class SchoolRow(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # the school.yml document
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class StaffRow(Base):
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("school_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(ID)
+    handle: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(200))  # comma-joined Role values
+    line_manager: Mapped[str | None] = mapped_column(ID)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+Index("ix_staff_school_id_lower_handle", StaffRow.school_id, func.lower(StaffRow.handle))
+
+
+class WalkRow(Base):
+    __tablename__ = "walks"
+    __table_args__ = (Index("ix_walks_school_id_day", "school_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    planned_by: Mapped[str] = mapped_column(ID)
+    day: Mapped[date]
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    focus: Mapped[str] = mapped_column(Text)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    announce_at: Mapped[datetime | None]
+
+    walkers: Mapped[list[WalkWalkerRow]] = relationship(
+        order_by="WalkWalkerRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class WalkWalkerRow(Base):
+    __tablename__ = "walk_walkers"
+
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class VisitRow(Base):
+    __tablename__ = "visits"
+    # Teacher first and no index on status alone: SQLite plans without statistics, and would
+    # otherwise walk every visit of the school (or every agreed visit) to find one visitor's.
+    __table_args__ = (
+        Index("ix_visits_teacher_school_id_start_at", "teacher", "school_id", "start_at"),
+        Index("ix_visits_walk_id", "walk_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    teacher: Mapped[str] = mapped_column(ID)
+    proposer: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]  # start_at + minutes, kept for overlap queries
+    minutes: Mapped[int] = mapped_column(Integer)
+    focus: Mapped[str | None] = mapped_column(Text)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    pro_forma: Mapped[str | None] = mapped_column(Text)
+    walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="SET NULL"))
+    suggested_start_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    dialogue_at: Mapped[datetime | None]
+    record: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+    visitors: Mapped[list[VisitVisitorRow]] = relationship(
+        order_by="VisitVisitorRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    record_agreements: Mapped[list[VisitRecordAgreementRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    notes: Mapped[list[VisitNoteRow]] = relationship(
+        order_by="(VisitNoteRow.written_at, VisitNoteRow.id)", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class VisitVisitorRow(Base):
+    __tablename__ = "visit_visitors"
+
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class VisitRecordAgreementRow(Base):
+    __tablename__ = "visit_record_agreements"
+
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class VisitNoteRow(Base):
+    __tablename__ = "visit_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(ID)
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime]
+
+
+class NoticeRow(Base):
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'superseded', 'failed', 'expired')", name="status"),
+        Index("ix_notices_status_due_at", "status", "due_at"),
+        Index("ix_notices_visit_id", "visit_id"),
+        Index("ix_notices_walk_id", "walk_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(50))
+    recipient: Mapped[str] = mapped_column(ID)
+    due_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    sent_at: Mapped[datetime | None]
+    # Delivery bookkeeping for the dispatcher: several processes claim rows, retry, record the message.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ConcernRow(Base):
+    __tablename__ = "concerns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    raised_by: Mapped[str] = mapped_column(ID)
+    routed_to: Mapped[str | None] = mapped_column(ID)
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+
+
+class ObjectionRow(Base):
+    __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_school_id_teacher", "school_id", "teacher"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    teacher: Mapped[str] = mapped_column(ID)
+    observer: Mapped[str] = mapped_column(ID)
+    reason: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))

@@ -1,0 +1,61 @@
+"""The unit of work: one transaction, the repositories that share it, and what a lost database means."""
+from __future__ import annotations
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import Unavailable
+from storage.repos import (
+    SqlConcernRepo,
+    SqlNoticeRepo,
+    SqlObjectionRepo,
+    SqlSchoolRepo,
+    SqlStaffRepo,
+    SqlVisitRepo,
+    SqlWalkRepo,
+)
+
+UNAVAILABLE = "The school's records can't be reached just now; nothing was changed. Please try again in a minute."
+
+
+def _unreachable(error: BaseException | None) -> bool:
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+
+
+class SqlAlchemyUnitOfWork:
+    """`with store.uow() as uow: ...; uow.commit()` — anything not committed is rolled back on exit.
+
+    A lost or locked database anywhere inside the block surfaces as bot.errors.Unavailable.
+    """
+
+    session: Session
+
+    def __init__(self, sessions: sessionmaker[Session]):
+        self._sessions = sessions
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self.session = self._sessions()
+        self.schools = SqlSchoolRepo(self.session)
+        self.staff = SqlStaffRepo(self.session)
+        self.visits = SqlVisitRepo(self.session)
+        self.walks = SqlWalkRepo(self.session)
+        self.notices = SqlNoticeRepo(self.session)
+        self.concerns = SqlConcernRepo(self.session)
+        self.objections = SqlObjectionRepo(self.session)
+        return self
+
+    def __exit__(self, exc_type, error, tb) -> None:
+        try:
+            self.session.close()  # rolls back whatever was not committed
+        except Exception as close_error:
+            if error is None:  # otherwise the first failure is the one to report
+                error = close_error
+                if not _unreachable(error):
+                    raise
+        if _unreachable(error):
+            raise Unavailable(UNAVAILABLE) from error
+
+    def commit(self) -> None:
+        self.session.commit()
