@@ -69,9 +69,10 @@ def add(store, *visits: Visit) -> list[Visit]:
     return added
 
 
-def config_with(**school_changes):
+def config_with(staff=None, **school_changes):
+    """The demo school.yml with some school: fields (and perhaps the staff list) changed."""
     data = {**DEMO_SCHOOL, "school": {**DEMO_SCHOOL["school"], **school_changes}}
-    return data
+    return parse_school_config({**data, "staff": staff} if staff is not None else data)
 
 
 # --- schema and migrations ---------------------------------------------------------------------
@@ -151,15 +152,13 @@ def test_yaml_dates_are_stored_as_text_the_parser_reads_back(store):
 
 
 def test_reloading_updates_staff_and_retires_those_no_longer_listed(store, school):
-    data = dict(DEMO_SCHOOL)
-    data["school"] = {**DEMO_SCHOOL["school"], "name": "Durants School"}
-    data["staff"] = [
+    staff = [
         {"id": "U01HEAD", "handle": "@rachel", "name": "Rachel Carli-Smith", "roles": ["slt", "promoted", "teacher"]},
         {"id": "U03TOM", "handle": "tom", "name": "Tom Baker", "roles": ["teacher"], "line_manager": "U01HEAD"},
         {"id": "U08NEW", "handle": "nia", "name": "Nia Jones", "roles": ["support"]},
     ]
     with store.uow() as uow:
-        reloaded = uow.schools.save(parse_school_config(data))
+        reloaded = uow.schools.save(config_with(staff, name="Durants School"))
         uow.commit()
     with store.uow() as uow:
         active = {s.chat_id: s for s in uow.staff.all(school.id)}
@@ -197,7 +196,7 @@ def test_find_nobody(store, school, mention):
 
 def test_find_is_per_school_and_does_not_guess_between_shared_handles(store, school):
     with store.uow() as uow:
-        other = uow.schools.save(parse_school_config(config_with(key="elsewhere", name="Elsewhere")))
+        other = uow.schools.save(config_with(key="elsewhere", name="Elsewhere"))
         assert uow.staff.find(other.id, "@tom").school_id == other.id
         uow.staff.add(Staff(None, school.id, "U09TOM", "Tom Two", frozenset({Role.TEACHER}), handle="Tom"))
         assert uow.staff.find(school.id, "@tom") is None
