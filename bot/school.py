@@ -31,6 +31,7 @@ class School:
     policy: Policy
     announcements_channel: str | None
     config: Mapping[str, Any]  # the school.yml document it was built from, kept to rebuild it
+    slack_team_id: str | None = None  # the Slack workspace whose members are this school's staff
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def parse_school_config(data: Mapping[str, Any]) -> SchoolConfig:
         holidays=holidays,
         periods=tuple(periods),
     )
-    staff = []
+    staff, seen = [], set()
     for row in data.get("staff") or []:
         try:
             roles = frozenset(Role(r) for r in row.get("roles") or ["teacher"])
@@ -113,9 +114,11 @@ def parse_school_config(data: Mapping[str, Any]) -> SchoolConfig:
             raise InputError(f"school.yml staff {row.get('name')}: {err}; roles are {', '.join(r.value for r in Role)}.")
         if not row.get("id") or not row.get("name"):
             raise InputError("school.yml: every staff entry needs an id (the chat user id) and a name.")
-        staff.append(
-            StaffSpec(str(row["id"]), str(row["name"]), roles, row.get("handle"), row.get("line_manager"))
-        )
+        if str(row["id"]) in seen:
+            raise InputError(f"school.yml lists the staff id {row['id']} twice; each person needs their own id.")
+        seen.add(str(row["id"]))
+        handle = str(row["handle"]).strip().lstrip("@") or None if row.get("handle") else None
+        staff.append(StaffSpec(str(row["id"]), str(row["name"]), roles, handle, row.get("line_manager")))
     school = School(
         id=None,
         key=str(s.get("key") or _slug(name)),
@@ -124,5 +127,6 @@ def parse_school_config(data: Mapping[str, Any]) -> SchoolConfig:
         policy=policy,
         announcements_channel=s.get("announcements_channel"),
         config=dict(data),
+        slack_team_id=s.get("slack_team_id"),
     )
     return SchoolConfig(school, tuple(staff))

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Callable, TextIO
 
 from bot.clock import FixedClock
+from bot.delivery import dispatch_due
 from bot.errors import InputError
-from bot.model import Staff
+from bot.model import Notice, Staff
 from bot.router import Walkbot
 from bot.school import School
 from bot.when import parse_span
@@ -82,17 +83,12 @@ class Console:
         return "\n".join(f"  {s.mention:<10} {s.name} ({', '.join(sorted(s.roles))})" for s in staff if s.active)
 
     def deliver(self, *, show_time: bool = False) -> str:
-        """Send every notice now due, as the console's chat transport: print it and mark it sent."""
-        lines = []
+        """Send every notice now due through the console's transport, which prints it."""
         with self.store.uow() as uow:
             names = {s.chat_id: s.name for s in uow.staff.all(self.school.id)}
-            for notice in uow.notices.due(self.clock.now(), limit=10_000):
-                to = names.get(notice.recipient) or f"#staff channel ({notice.recipient})"
-                when = f"[{self.school.calendar.local(notice.due_at):%a %-d %b %H:%M}] " if show_time else ""
-                lines.append(f"  {when}→ {to}: {notice.text}")
-                uow.notices.mark_sent(notice.id, self.clock.now())
-            uow.commit()
-        return "\n".join(lines)
+        transport = ConsoleTransport(self.school, names, show_time)
+        dispatch_due(self.store.uow, transport, self.clock, limit=10_000)
+        return "\n".join(transport.lines)
 
     def run(self, lines: Callable[[], str | None], interactive: bool) -> None:
         self.out.write(f"walkbot console — {self.school.name} ({self.school.policy.title}). "
@@ -110,6 +106,20 @@ class Console:
             if reply:
                 self.out.write(reply + "\n")
             self.out.flush()
+
+
+class ConsoleTransport:
+    """The console as a chat platform: a notice is a printed line."""
+
+    def __init__(self, school: School, names: dict[str, str], show_time: bool):
+        self.school, self.names, self.show_time = school, names, show_time
+        self.lines: list[str] = []
+
+    def send(self, notice: Notice) -> str:
+        to = self.names.get(notice.recipient) or f"#staff channel ({notice.recipient})"
+        when = f"[{self.school.calendar.local(notice.due_at):%a %-d %b %H:%M}] " if self.show_time else ""
+        self.lines.append(f"  {when}→ {to}: {notice.text}")
+        return f"console-{notice.id}"
 
 
 def _moment(text: str, tz) -> datetime:

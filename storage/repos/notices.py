@@ -56,11 +56,11 @@ class SqlNoticeRepo:
         )
         return [_notice_from_row(r) for r in rows]
 
-    def mark_sent(self, notice_id: int, at: datetime) -> None:
+    def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None) -> None:
         row = self.session.get(NoticeRow, notice_id)
         if row is None:
             raise NotFound(f"There is no notice number {notice_id}.")
-        row.status, row.sent_at = "sent", at
+        row.status, row.sent_at, row.message_id = "sent", at, message_id
         self.session.flush()
 
     def supersede(self, *, visit_id: int | None = None, walk_id: int | None = None) -> int:

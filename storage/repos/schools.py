@@ -67,6 +67,10 @@ class SqlSchoolRepo:
         row = self.session.scalar(select(SchoolRow).where(SchoolRow.key == key))
         return _school_from_row(row) if row else None
 
+    def by_slack_team(self, team_id: str) -> School | None:
+        row = self.session.scalar(select(SchoolRow).where(SchoolRow.slack_team_id == team_id))
+        return _school_from_row(row) if row else None
+
     def save(self, config: SchoolConfig) -> School:
         """Upsert the school by key and its staff by chat id; staff no longer listed become inactive."""
         school = config.school
@@ -75,6 +79,7 @@ class SqlSchoolRepo:
             row = SchoolRow(key=school.key)
             self.session.add(row)
         row.name, row.config = school.name, _jsonable(school.config)
+        row.slack_team_id = school.slack_team_id
         self.session.flush()
 
         listed = {spec.chat_id: spec for spec in config.staff}

@@ -26,10 +26,12 @@ def upgrade() -> None:
         sa.Column("key", sa.String(100), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("config", sa.JSON(), nullable=False),
+        sa.Column("slack_team_id", sa.String(32), nullable=True),
         _at("created_at"),
         _at("updated_at"),
         sa.PrimaryKeyConstraint("id", name="pk_schools"),
         sa.UniqueConstraint("key", name="uq_schools_key"),
+        sa.UniqueConstraint("slack_team_id", name="uq_schools_slack_team_id"),
     )
     op.create_table(
         "staff",
