@@ -198,19 +198,23 @@ def agree_visit(cmd: c.AgreeVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
 def suggest_time(cmd: c.SuggestTime, uow: UnitOfWork, clock: Clock) -> VisitDone:
     with uow:
         scope = open_scope(uow, cmd, clock)
-        visit = _visit(scope, cmd.visit_id)
-        require(scope.actor.chat_id == visit.teacher, "Only the class teacher can suggest another time.")
-        _state(visit, {VisitStatus.PROPOSED, VisitStatus.AGREED}, "given another time")
-        start = _start(scope, cmd.when)
-        warnings = enforce_rules(scope, _plan(scope, visit, start), booking=True)
-        visit = visit.but(status=VisitStatus.COUNTERED, suggested_start=start)
-        uow.visits.update(visit)
-        uow.notices.supersede(visit_id=visit.id)
-        out = scope.outbox()
-        out.tell_all(visit.visitors, "suggestion",
-                     f"{scope.actor.name} suggests {when_text(scope.school, start, visit.minutes)} instead for visit "
-                     f"#{visit.id}. Say /visit accept {visit.id}, or /visit withdraw {visit.id}.", visit=visit)
-        return scope.done(visit, "countered", out, warnings)
+        return _suggest(scope, _visit(scope, cmd.visit_id), _start(scope, cmd.when))
+
+
+def _suggest(scope: Scope, visit: Visit, start: datetime) -> VisitDone:
+    """The class teacher offers another time; the visitor must accept it."""
+    uow = scope.uow
+    require(scope.actor.chat_id == visit.teacher, "Only the class teacher can suggest another time.")
+    _state(visit, {VisitStatus.PROPOSED, VisitStatus.AGREED}, "given another time")
+    warnings = enforce_rules(scope, _plan(scope, visit, start), booking=True)
+    visit = visit.but(status=VisitStatus.COUNTERED, suggested_start=start)
+    uow.visits.update(visit)
+    uow.notices.supersede(visit_id=visit.id)
+    out = scope.outbox()
+    out.tell_all(visit.visitors, "suggestion",
+                 f"{scope.actor.name} suggests {when_text(scope.school, start, visit.minutes)} instead for visit "
+                 f"#{visit.id}. Say /visit accept {visit.id}, or /visit withdraw {visit.id}.", visit=visit)
+    return scope.done(visit, "countered", out, warnings)
 
 
 def accept_suggestion(cmd: c.AcceptSuggestion, uow: UnitOfWork, clock: Clock) -> VisitDone:
@@ -286,8 +290,7 @@ def move_visit(cmd: c.MoveVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         scope = open_scope(uow, cmd, clock)
         visit = _visit(scope, cmd.visit_id)
         if scope.actor.chat_id == visit.teacher:
-            return suggest_time(c.SuggestTime(school_id=cmd.school_id, actor=cmd.actor, visit_id=cmd.visit_id,
-                                              when=cmd.when), uow, clock)
+            return _suggest(scope, visit, _start(scope, cmd.when))
         require(scope.actor.chat_id in visit.visitors, "Only the teacher or a visitor can move a visit.")
         _state(visit, {VisitStatus.PROPOSED, VisitStatus.COUNTERED, VisitStatus.AGREED}, "moved")
         start = _start(scope, cmd.when)

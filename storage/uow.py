@@ -30,12 +30,15 @@ class SqlAlchemyUnitOfWork:
     A lost or locked database anywhere inside the block surfaces as bot.errors.Unavailable.
     """
 
-    session: Session
+    session: Session | None = None
 
     def __init__(self, sessions: sessionmaker[Session]):
         self._sessions = sessions
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
+        if self.session is not None:
+            # A nested `with` would start a second transaction that waits for the first one's locks.
+            raise RuntimeError("this unit of work is already open; pass it on rather than entering it again")
         self.session = self._sessions()
         self.schools = SqlSchoolRepo(self.session)
         self.staff = SqlStaffRepo(self.session)
@@ -47,8 +50,9 @@ class SqlAlchemyUnitOfWork:
         return self
 
     def __exit__(self, exc_type, error, tb) -> None:
+        session, self.session = self.session, None
         try:
-            self.session.close()  # rolls back whatever was not committed
+            session.close()  # rolls back whatever was not committed
         except Exception as close_error:
             if error is None:  # otherwise the first failure is the one to report
                 error = close_error

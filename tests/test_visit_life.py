@@ -229,3 +229,12 @@ def test_bad_input_gets_a_friendly_answer(chat, text, says):
     reply = chat.say(text)
     assert says in reply
     assert "Traceback" not in reply
+def test_teacher_move_becomes_a_suggestion(chat):
+    chat.say("as @sam")
+    chat.say('/visit propose @tom 2027-02-04 P3 30m kind formal focus "q" feedback "f"')
+    chat.say("as @tom")
+    chat.say("/visit agree 1")
+    reply = chat.say("/visit move 1 2027-02-05 P2")
+    assert "You suggested Fri 5 Feb 2027 at 09:50" in reply, reply
+    chat.say("as @sam")
+    assert "Agreed" in chat.say("/visit accept 1")
