@@ -24,7 +24,6 @@ from bot.errors import InputError
 
 __all__ = [
     "parse_date",
-    "looks_like_date_start",
     "parse_time",
     "parse_time_or_period",
     "parse_duration",
@@ -131,19 +130,6 @@ def _weekday(which: str | None, wanted: int, today: date) -> date:
             f"Did you mean next {_DAY_NAMES[wanted][:3].lower()}?"
         )
     return day
-
-
-def looks_like_date_start(token: str) -> bool:
-    """Whether `token` could be the first word of a date, so the grammar knows where one begins."""
-    t = token.strip().lower()
-    return bool(
-        t in ("today", "tomorrow", "next", "this")
-        or t in _WEEKDAYS
-        or t.rstrip(".,") in _MONTHS
-        or re.fullmatch(_ORD, t, _A)
-        or _ISO.fullmatch(t)
-        or _NUMERIC.fullmatch(t)
-    )
 
 
 # ---------------------------------------------------------------- times

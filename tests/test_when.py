@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from bot.calendar import Period, SchoolCalendar, Session, Term
 from bot.errors import InputError
 from bot.when import (
-    looks_like_date_start,
     looks_like_duration,
     parse_date,
     parse_duration,
@@ -191,23 +190,6 @@ def test_this_weekday_already_gone():
 def test_error_quotes_the_text_but_not_too_much():
     message = rejects(parse_date, "x" * 500, MON)
     assert "xxxx…" in message and len(message) < 200
-
-
-# ---------------------------------------------------------------- looks_like_date_start
-
-
-@pytest.mark.parametrize(
-    "token",
-    ["2027-02-03", "3/2", "3/2/2027", "03/02/27", "3", "31", "3rd", "1st", "today", "Tomorrow",
-     "next", "this", "tue", "tues", "Tuesday", "feb", "February", "Feb.", "sept"],
-)
-def test_looks_like_date_start_yes(token):
-    assert looks_like_date_start(token)
-
-
-@pytest.mark.parametrize("token", ["", "blah", "10:30", "2pm", "20m", "1h", "P3", "123", "with", "@ann", "-3"])
-def test_looks_like_date_start_no(token):
-    assert not looks_like_date_start(token)
 
 
 # ---------------------------------------------------------------- times
@@ -441,8 +423,7 @@ def test_parse_span_only_raises_input_error(text):
 
 
 @given(st.text())
-def test_looks_like_helpers_never_raise(token):
-    assert isinstance(looks_like_date_start(token), bool)
+def test_looks_like_duration_never_raises(token):
     assert isinstance(looks_like_duration(token), bool)
 
 
