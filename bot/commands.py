@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
-from bot.model import VisitKind
+from bot.model import Role, VisitKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,6 +148,37 @@ class ShowWalk(Command):
 class CancelWalk(Command):
     walk_id: int
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddStaff(Command):
+    """SLT put someone on the staff list from chat (school.yml re-loads leave them be)."""
+
+    person: str  # their chat id
+    name: str
+    roles: frozenset[Role] = frozenset({Role.TEACHER})
+    handle: str | None = None
+    line_manager: str | None = None  # a mention
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveStaff(Command):
+    person: str  # a mention
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListStaff(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhoAmI(Command):
+    """Before a form opens: is the person asking on the staff list, and at which school."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowOverview(Command):
+    """Everything a person sees at a glance (Slack's App Home)."""
 
 
 @dataclass(frozen=True, kw_only=True)

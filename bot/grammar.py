@@ -8,10 +8,14 @@ from datetime import date
 from bot import commands as c
 from bot.calendar import SchoolCalendar
 from bot.errors import InputError
-from bot.model import VisitKind
+from bot.model import Role, VisitKind
 from bot.when import looks_like_duration, parse_date, parse_duration, parse_time_or_period
 
 KINDS = ", ".join(k.value for k in VisitKind)
+ROLES = ", ".join(r.value for r in Role)
+_ROLE_NAMES = frozenset(r.value for r in Role)
+_SLACK_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>")
+_HANDLE = re.compile(r"[\w.\-]{1,100}")
 
 USAGE = {
     "propose": '/visit propose @teacher DATE TIME [DURATION] [kind KIND] [focus "..."] [feedback "..."] '
@@ -36,6 +40,11 @@ USAGE = {
     "limits": "/visit limits [@teacher] — the allowance used against each cap",
     "concern": '/visit concern "text" — raise a concern with your line manager',
     "help": "/visit help [COMMAND] — this help",
+    "staff add": '/visit staff add @person "Full Name" [roles teacher,promoted] [manager @person] [handle NAME]'
+                 ' — SLT: put someone on the staff list\n'
+                 f'  e.g. /visit staff add @nina "Nina Ross" roles teacher manager @rachel · ROLES: {ROLES}',
+    "staff remove": "/visit staff remove @person — SLT: take someone off the staff list (their visits are kept)",
+    "staff list": "/visit staff list — SLT: everyone on the staff list, with their roles",
     "walk plan": '/walk plan DATE START-END focus "..." walkers @a @b [rooms @t1 @t2 ...] [DURATION each]\n'
                  '  e.g. /walk plan 2027-02-10 09:00-11:00 focus "feedback in books" walkers @rachel @dan',
     "walk list": "/walk list — learning walks this session",
@@ -44,11 +53,18 @@ USAGE = {
 }
 
 
+def _is_number(word: str) -> bool:
+    """A visit or walk number: ASCII digits only (str.isdigit() also takes '²', which int() refuses)."""
+    return word.isascii() and word.isdigit() and 0 < int(word) < 2**31
+
+
 def help_text(topic: str | None = None) -> str:
     if topic:
         key = topic.strip().lower().removeprefix("/").removeprefix("visit ").strip()
-        if key in USAGE:
-            return USAGE[key]
+        # "staff" or "walk" alone: every command that starts with it.
+        found = [usage for name, usage in USAGE.items() if name == key or name.startswith(key + " ")]
+        if found:
+            return "\n".join(found)
         raise InputError(f"There is no command '{topic}'.", usage=_command_list())
     lines = ["walkbot books classroom visits as your staff agreement says. Commands:"]
     lines += [f"• {usage.splitlines()[0]}" for usage in USAGE.values()]
@@ -90,7 +106,7 @@ class _Reader:
 
     def visit_id(self) -> int:
         word = self.take("which visit (its number, e.g. 12)").removeprefix("#")
-        if not word.isdigit() or not 0 < int(word) < 2**31:
+        if not _is_number(word):
             raise self.fail(f"'{word}' is not a visit number; use the number walkbot gave it, e.g. 12.")
         return int(word)
 
@@ -105,6 +121,15 @@ class _Reader:
         while self.peek() and (self.peek().startswith("@") or self.peek().startswith("<@")):
             found.append(self.mention("a person"))
         return tuple(found)
+
+    def person_id(self, what: str) -> tuple[str, str | None]:
+        """Someone not (yet) on the staff list: their chat id, and the handle Slack's <@U123|nina> carries."""
+        word = self.mention(what)
+        slack = _SLACK_MENTION.fullmatch(word)
+        if not slack:
+            return word[1:], None
+        handle = slack[2] if slack[2] and _HANDLE.fullmatch(slack[2]) else None
+        return slack[1], handle
 
     def when(self) -> c.When:
         day = self.date()
@@ -163,8 +188,11 @@ def parse(text: str, *, school_id: int, actor: str, today: date, calendar: Schoo
         return c.Help(**base)
     verb = words.pop(0).lower()
     name = verb if head == "visit" else f"walk {verb}"
+    if name == "staff":
+        name = f"staff {words.pop(0).lower() if words else 'list'}"
     if name not in USAGE and name != "walk help":
-        raise InputError(f"There is no command '/{head} {verb}'.", usage=_command_list())
+        said = name if name.startswith("staff") else verb
+        raise InputError(f"There is no command '/{head} {said}'.", usage=_command_list())
     r = _Reader(words, name, today=today, calendar=calendar)
     if verb == "help":
         return c.Help(**base, topic=" ".join(r.words) or None)
@@ -265,6 +293,58 @@ def _limits(r: _Reader, base: dict) -> c.Command:
     return c.ShowLimits(**base, teacher=teacher)
 
 
+_STAFF_WORDS = ("roles", "role", "manager", "handle")
+
+
+def _staff_add(r: _Reader, base: dict) -> c.Command:
+    person, handle = r.person_id("who to add, like @nina")
+    name_words = []
+    while r.more() and r.peek().lower() not in _STAFF_WORDS:
+        name_words.append(r.take("their name"))
+    name = " ".join(name_words).strip()
+    if not name:
+        raise r.fail('Say their full name, like "Nina Ross".')
+    if len(name) > 200:
+        raise r.fail("That name is too long: keep it under 200 characters.")
+    fields: dict = {}
+    while r.more():
+        word = r.take("more").lower()
+        if word in ("roles", "role"):
+            fields["roles"] = _roles(r)
+        elif word == "manager":
+            fields["line_manager"] = r.mention("their line manager, like @rachel")
+        elif word == "handle":
+            handle = r.take("the handle people type after @, like nina").lstrip("@")
+            if not _HANDLE.fullmatch(handle):
+                raise r.fail(f"'{handle}' can't be a handle: use letters, digits, dots and dashes.")
+        else:
+            raise r.fail(f"I didn't understand '{word}'.")
+    return c.AddStaff(**base, person=person, name=name, handle=handle, **fields)
+
+
+def _roles(r: _Reader) -> frozenset[Role]:
+    """`teacher,promoted` or `teacher, promoted` or `teacher promoted`."""
+    words = [r.take(f"their roles ({ROLES})")]
+    while r.more() and all(w in _ROLE_NAMES for w in r.peek().lower().split(",") if w):
+        words.append(r.take("a role"))
+    names = [w for word in words for w in word.lower().split(",") if w]
+    unknown = [n for n in names if n not in _ROLE_NAMES]
+    if unknown or not names:
+        raise r.fail(f"'{', '.join(unknown) or ' '.join(words)}' is not a role; roles are {ROLES}.")
+    return frozenset(Role(n) for n in names)
+
+
+def _staff_remove(r: _Reader, base: dict) -> c.Command:
+    person = r.mention("who to remove, like @nina")
+    r.done()
+    return c.RemoveStaff(**base, person=person)
+
+
+def _staff_list(r: _Reader, base: dict) -> c.Command:
+    r.done()
+    return c.ListStaff(**base)
+
+
 def _walk_plan(r: _Reader, base: dict) -> c.Command:
     day = r.date()
     span = r.take("the times, like 09:00-11:00")
@@ -307,7 +387,7 @@ def _walk_plan(r: _Reader, base: dict) -> c.Command:
 def _walk_id(cls, reason: bool = False):
     def parse_it(r: _Reader, base: dict) -> c.Command:
         word = r.take("which walk (its number)").removeprefix("#")
-        if not word.isdigit() or not 0 < int(word) < 2**31:
+        if not _is_number(word):
             raise r.fail(f"'{word}' is not a walk number; use the number walkbot gave it, e.g. 3.")
         if reason:
             return cls(**base, walk_id=int(word), reason=r.rest_as_text("why, in quotes"))
@@ -339,6 +419,9 @@ _PARSERS = {
     "list": _list,
     "limits": _limits,
     "concern": _concern,
+    "staff add": _staff_add,
+    "staff remove": _staff_remove,
+    "staff list": _staff_list,
     "walk plan": _walk_plan,
     "walk list": _walk_list,
     "walk show": _walk_id(c.ShowWalk),

@@ -140,9 +140,14 @@ class Notice:
     text: str
     visit_id: int | None = None
     walk_id: int | None = None
+    useful_until: datetime | None = None  # after this it is not sent but marked expired (a reminder once the visit began)
+    ics: str | None = None  # an iCalendar file to attach (RFC 5545), for confirmations and cancellations
     id: int | None = None
     status: str = "pending"
     sent_at: datetime | None = None
+    attempts: int = 0  # failed attempts to deliver it so far
+    last_error: str | None = None  # why the last attempt failed, or why it expired
+    message_id: str | None = None  # the platform's id for the message once sent
 
 
 @dataclass(frozen=True)

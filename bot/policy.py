@@ -58,6 +58,13 @@ PARAMS: dict[str, ParamSpec] = {
     "no_grades": ParamSpec("bool", "Notes carry no tick boxes or grades"),
     "teacher_sees_records": ParamSpec("bool", "The teacher visited sees every written record of the visit"),
     "concerns_to_line_manager": ParamSpec("bool", "Concerns go first to the teacher's line manager"),
+    "notices_from_minutes_before_school_day": ParamSpec("int", "Notices go out from this many minutes before the school day"),
+    "notices_until_minutes_after_school_day": ParamSpec("int", "Notices go out until this many minutes after the school day"),
+    "answer_nudge_after_school_days": ParamSpec("int", "Nudge whoever must answer a proposal or suggested time after this many school days (0: never)"),
+    "observer_reminder_school_days_before": ParamSpec("int", "Remind observers this many school days before a visit, in the morning (0: never)"),
+    "observer_reminder_minutes_before": ParamSpec("int", "Remind observers again this many minutes before a visit (0: never)"),
+    "teacher_reminder_school_days_before": ParamSpec("int", "Remind the class teacher this many school days before a visit (0: never)"),
+    "dialogue_nudge_every_school_days": ParamSpec("int", "Nudge both sides every this many school days until the record of dialogue is agreed (0: never)"),
     "conduct": ParamSpec("lines", "Conduct lines carried in every reminder to observers"),
 }
 

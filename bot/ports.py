@@ -17,6 +17,7 @@ class SchoolRepo(Protocol):
     def get(self, school_id: int) -> School | None: ...
     def by_key(self, key: str) -> School | None: ...
     def by_slack_team(self, team_id: str) -> School | None: ...
+    def all(self) -> list[School]: ...
     def save(self, config: SchoolConfig) -> School:
         """Insert or update the school and its staff list (idempotent)."""
 
@@ -26,14 +27,18 @@ class StaffRepo(Protocol):
     def find(self, school_id: int, mention: str) -> Staff | None:
         """By chat id or handle, case-insensitive."""
     def all(self, school_id: int) -> list[Staff]: ...
-    def add(self, staff: Staff) -> Staff: ...
+    def add(self, staff: Staff) -> Staff:
+        """Someone new, added in chat: re-loading school.yml does not retire them."""
+    def update(self, staff: Staff) -> Staff:
+        """Change someone already known (found by chat id), from chat: school.yml re-loads leave them be."""
     def lock(self, school_id: int, chat_id: str) -> None:
         """Hold this person's row until commit, so two bookings for one teacher run one after the other."""
 
 
 class VisitRepo(Protocol):
     def add(self, visit: Visit) -> Visit: ...
-    def get(self, school_id: int, visit_id: int) -> Visit | None: ...
+    def get(self, school_id: int, visit_id: int, *, lock: bool = False) -> Visit | None:
+        """lock=True: hold the visit until commit, so two changes to it run one after the other."""
     def update(self, visit: Visit) -> None: ...
     def add_note(self, school_id: int, visit_id: int, note: Note) -> None: ...
     def for_teacher(
@@ -58,11 +63,29 @@ class WalkRepo(Protocol):
 
 class NoticeRepo(Protocol):
     def add(self, notice: Notice) -> Notice: ...
+    def add_once(self, notice: Notice) -> Notice | None:
+        """Add it unless one of its kind, to its recipient, due at its moment exists (periodic jobs)."""
+    def written(self, school_id: int, kind: str, recipient: str, due_at: datetime) -> bool: ...
     def due(self, until: datetime, limit: int = 100) -> list[Notice]:
         """Pending notices due at or before `until`, oldest first."""
+    def next_moment(self, until: datetime) -> datetime | None:
+        """The earliest moment, up to `until`, at which a pending notice may be sent."""
+    def claim(self, now: datetime, worker: str, until: datetime, limit: int) -> list[Notice]:
+        """Take up to `limit` due, unclaimed notices for `worker` until `until`; never one taken by another."""
     def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None) -> None: ...
-    def supersede(self, *, visit_id: int | None = None, walk_id: int | None = None) -> int:
-        """Pending notices about a visit or walk that no longer apply: marked superseded."""
+    def mark_failed(self, notice_id: int, error: str) -> None: ...
+    def mark_expired(self, notice_id: int, reason: str) -> None: ...
+    def hold(self, notice_id: int, until: datetime, error: str, *, attempt_failed: bool) -> None:
+        """Not before `until`; the claim is given back."""
+    def defer(self, notice_id: int, due_at: datetime) -> None:
+        """Due later; the claim is given back."""
+    def release(self, notice_ids: Iterable[int], worker: str) -> None: ...
+    def retry(self, notice_id: int, now: datetime) -> Notice:
+        """A failed or expired notice, pending again and due now."""
+    def listing(self, statuses: Iterable[str], limit: int = 200) -> list[Notice]: ...
+    def supersede(self, *, visit_id: int | None = None, walk_id: int | None = None,
+                  kinds: Iterable[str] | None = None) -> int:
+        """Pending notices about a visit or walk that no longer apply (only `kinds`, if given): marked superseded."""
 
 
 class ConcernRepo(Protocol):

@@ -4,10 +4,19 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot.errors import InputError, Refused, WalkbotError
+from bot.model import Walk
 from bot.notices import visit_line, when_text
+from bot.overview import Overview
 from bot.results import Allowance, Said, VisitDetail, VisitDone, VisitList, WalkDone, WalkList
+from bot.roster import Member, StaffChange, StaffList, role_words
 from bot.rules import kind_words
 from bot.school import School
+
+
+def walk_line(school: School, walk: Walk) -> str:
+    """One walk in a line: #2 Wed 10 Mar 09:00–11:00 · feedback in books."""
+    cal = school.calendar
+    return f"#{walk.id} {cal.local(walk.start):%a %-d %b %H:%M}–{cal.local(walk.end):%H:%M} · {walk.focus}"
 
 
 @singledispatch
@@ -128,9 +137,52 @@ def _(result: WalkDone) -> str:
 def _(result: WalkList) -> str:
     if not result.walks:
         return "No learning walks are planned this session."
-    cal = result.school.calendar
-    return "Learning walks this session:\n" + "\n".join(
-        f"  #{w.id} {cal.local(w.start):%a %-d %b %H:%M}–{cal.local(w.end):%H:%M} · {w.focus}" for w in result.walks)
+    return "Learning walks this session:\n" + "\n".join(f"  {walk_line(result.school, w)}" for w in result.walks)
+
+
+@render.register
+def _(result: StaffChange) -> str:
+    p, school = result.person, result.school
+    manager = f", line manager {result.names[p.line_manager]}" if p.line_manager in result.names else ""
+    match result.what:
+        case "removed":
+            text = (f"Took {p.name} off {school.name}'s staff list: they can no longer use walkbot, and their "
+                    "visits are kept.")
+            if result.in_school_file:
+                text += (f"\n{p.name} is still listed in school.yml, so loading it again brings them back: "
+                         "take them out of school.yml too.")
+            return text
+        case "back":
+            return f"{p.name} is back on {school.name}'s staff list ({role_words(p)}{manager}). They have been told."
+        case _:
+            return f"Added {p.name} to {school.name}'s staff list ({role_words(p)}{manager}). They have been told."
+
+
+@render.register
+def _(result: StaffList) -> str:
+    def line(p) -> str:
+        manager = f" · line manager {result.names[p.line_manager]}" if p.line_manager in result.names else ""
+        added = "" if p.chat_id in result.in_school_file else " · added in chat"
+        return f"  {p.mention:<10} {p.name} ({role_words(p)}){manager}{added}"
+
+    return f"{result.school.name}'s staff list ({len(result.staff)}):\n" + "\n".join(map(line, result.staff))
+
+
+@render.register
+def _(result: Member) -> str:
+    return f"You are {result.person.name} ({role_words(result.person)}) on {result.school.name}'s staff list."
+
+
+@render.register
+def _(result: Overview) -> str:
+    parts = [render(result.visits)]
+    if result.is_teacher:
+        parts.append(render(result.allowance))
+    parts.append(render(WalkList(result.school, result.visits.names, result.walks)))
+    if result.counts:
+        parts.append("Visits per teacher this session:\n" + "\n".join(
+            f"  {row.teacher.name}: {' · '.join(map(str, row.lines)) or 'no caps'}" for row in result.counts))
+    return "\n".join(parts)
 
 
 @render.register

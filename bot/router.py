@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from bot import commands as c
-from bot import services, walks
+from bot import overview, roster, services, walks
 from bot.errors import NotFound, WalkbotError
 from bot.grammar import help_text, parse
 from bot.ports import Clock, UnitOfWork
@@ -37,6 +37,11 @@ SERVICES: dict[type, Callable] = {
     c.ListWalks: walks.list_walks,
     c.ShowWalk: walks.show_walk,
     c.CancelWalk: walks.cancel_walk,
+    c.AddStaff: roster.add_staff,
+    c.RemoveStaff: roster.remove_staff,
+    c.ListStaff: roster.list_staff,
+    c.WhoAmI: roster.who_am_i,
+    c.ShowOverview: overview.show_overview,
 }
 
 SORRY = ("Sorry — something went wrong on walkbot's side, and nothing was changed. "

@@ -385,7 +385,7 @@ def nearest_slots(plan: VisitPlan, facts: Facts, ctx: Context, *, count: int = 3
     days = [d for d in _search_days(plan.start, cal) if d >= earliest]
     candidates = []
     for day in days:
-        for start_time in _start_times(cal, plan.minutes):
+        for start_time in start_times(cal, plan.minutes):
             start = cal.at(day, start_time)
             candidates.append((abs((start - wanted).total_seconds()), start))
     slots = []
@@ -400,7 +400,8 @@ def nearest_slots(plan: VisitPlan, facts: Facts, ctx: Context, *, count: int = 3
     return slots
 
 
-def _start_times(cal: SchoolCalendar, minutes: int):
+def start_times(cal: SchoolCalendar, minutes: int):
+    """Where to look for a free time: the period starts, or every half hour of the school day."""
     if cal.periods:
         return [p.start for p in cal.periods]
     times, t = [], datetime.combine(date.min, cal.day_start)
@@ -452,7 +453,8 @@ def check_walk(walk: Walk, walkers: tuple[Staff, ...], facts: Facts, ctx: Contex
                 f"Session {session.name} already has {len(in_year)} learning walks; the agreement allows {p.walks_per_year}.",
                 p.cite("walks_per_year"), field="start"))
     _, latest = walk_announcement_due(day, ctx)
-    if ctx.now > latest:
+    # Too late if it is past the deadline, or if the programme could only go out after it (school time).
+    if max(ctx.now, walk.announce_at or ctx.now) > latest:
         cite = "walk_announce_in_week_before" if p.walk_announce_in_week_before else "walk_notice_school_days"
         found.append(Violation(
             "walk.notice",

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from bot import commands as c
-from bot import rules
+from bot import reminders, rules
 from bot.errors import InputError, NotAllowed, NotFound, Refused, WrongState
-from bot.model import (BOOKED_STATUSES, BUSY_STATUSES, OPEN_STATUSES, Concern, Note, Objection, Role, Staff,
-                       Visit, VisitKind, VisitStatus)
+from bot.ics import visit_ics
+from bot.model import (BOOKED_STATUSES, BUSY_STATUSES, OPEN_STATUSES, Concern, Note, Objection, Staff, Visit,
+                       VisitKind, VisitStatus, Walk)
 from bot.notices import Outbox, visit_line, when_text
 from bot.ports import Clock, UnitOfWork
 from bot.results import Allowance, Said, VisitDetail, VisitDone, VisitList
@@ -50,8 +51,8 @@ class Scope:
 
     def commit(self, outbox: Outbox | None = None) -> None:
         """The change and the notices it implies, in one transaction."""
-        for notice in (outbox.notices if outbox else []):
-            self.uow.notices.add(notice)
+        if outbox:
+            outbox.write(self.uow.notices)
         self.uow.commit()
 
     def done(self, visit: Visit, what: str, outbox: Outbox | None = None, warnings=()) -> VisitDone:
@@ -139,6 +140,30 @@ def _state(visit: Visit, allowed: set[VisitStatus], doing: str) -> None:
         raise WrongState(f"Visit #{visit.id} is {visit.status}, so it can't be {doing} now.")
 
 
+def room_visits(scope: Scope, walk: Walk) -> list[Visit]:
+    nearby = scope.uow.visits.involving(scope.school.id, walk.walkers, walk.start, walk.end, BUSY_STATUSES)
+    return [v for v in nearby if v.walk_id == walk.id]
+
+
+def replan(scope: Scope, out: Outbox, visit: Visit) -> None:
+    """The reminders and nudges the visit's new state implies replace its old state's (its walk's too)."""
+    out.replan(reminders.for_visit(scope.school, visit, scope.staff, scope.now), visit=visit)
+    walk = scope.uow.walks.get(scope.school.id, visit.walk_id) if visit.walk_id is not None else None
+    if walk is not None:
+        out.replan(reminders.for_walk(scope.school, walk, room_visits(scope, walk), scope.staff, scope.now), walk=walk)
+
+
+def _confirm(scope: Scope, out: Outbox, visit: Visit, news: str) -> None:
+    """An agreed visit: the others hear the news; everyone gets the visit for their own calendar."""
+    ics = visit_ics(scope.school, visit, scope.names, scope.now)
+    out.tell_all(visit.people, "agreed", news, visit=visit, except_=scope.actor.chat_id, ics=ics,
+                 useful_until=visit.start)
+    if scope.actor.chat_id in visit.people:  # who agreed needs no news, but does want the calendar file
+        out.tell(scope.actor.chat_id, "confirmed", f"Confirmed: {visit_line(scope.school, visit, scope.names)}. "
+                 "The calendar file adds it to your calendar.", visit=visit, ics=ics, useful_until=visit.start)
+    replan(scope, out, visit)
+
+
 # --- proposing and answering ------------------------------------------------------------------------
 
 def propose_visit(cmd: c.ProposeVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
@@ -170,11 +195,13 @@ def propose_visit(cmd: c.ProposeVisit, uow: UnitOfWork, clock: Clock) -> VisitDo
             out.tell(teacher.chat_id, "proposal",
                      f"{scope.actor.name} would like to visit: {visit_line(scope.school, visit, scope.names)}. "
                      f"Feedback: {visit.feedback or 'to be agreed'}. Answer with /visit agree {visit.id}, "
-                     f"/visit suggest {visit.id} DATE TIME, or /visit decline {visit.id} \"reason\".", visit=visit)
+                     f"/visit suggest {visit.id} DATE TIME, or /visit decline {visit.id} \"reason\".", visit=visit,
+                     useful_until=visit.start)
         else:
             out.tell(teacher.chat_id, "inspection",
                      f"An inspection visit has been recorded: {visit_line(scope.school, visit, scope.names)}.",
-                     visit=visit)
+                     visit=visit, ics=visit_ics(scope.school, visit, scope.names, scope.now))
+        replan(scope, out, visit)
         return scope.done(visit, "recorded" if status is VisitStatus.AGREED else "proposed", out, warnings)
 
 
@@ -190,8 +217,8 @@ def agree_visit(cmd: c.AgreeVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         visit = visit.but(status=VisitStatus.AGREED)
         uow.visits.update(visit)
         out = scope.outbox()
-        out.tell_all(visit.visitors, "agreed",
-                     f"{scope.actor.name} agreed: {visit_line(scope.school, visit, scope.names)}.", visit=visit)
+        out.supersede(visit=visit)  # the proposal is answered: no nudge, and no proposal still to deliver
+        _confirm(scope, out, visit, f"{scope.actor.name} agreed: {visit_line(scope.school, visit, scope.names)}.")
         return scope.done(visit, "agreed", out, warnings)
 
 
@@ -209,11 +236,13 @@ def _suggest(scope: Scope, visit: Visit, start: datetime) -> VisitDone:
     warnings = enforce_rules(scope, _plan(scope, visit, start), booking=True)
     visit = visit.but(status=VisitStatus.COUNTERED, suggested_start=start)
     uow.visits.update(visit)
-    uow.notices.supersede(visit_id=visit.id)
     out = scope.outbox()
+    out.supersede(visit=visit)
     out.tell_all(visit.visitors, "suggestion",
                  f"{scope.actor.name} suggests {when_text(scope.school, start, visit.minutes)} instead for visit "
-                 f"#{visit.id}. Say /visit accept {visit.id}, or /visit withdraw {visit.id}.", visit=visit)
+                 f"#{visit.id}. Say /visit accept {visit.id}, or /visit withdraw {visit.id}.", visit=visit,
+                 useful_until=start)
+    replan(scope, out, visit)
     return scope.done(visit, "countered", out, warnings)
 
 
@@ -231,9 +260,9 @@ def _accept(scope: Scope, visit: Visit) -> VisitDone:
     visit = visit.but(status=VisitStatus.AGREED, start=visit.suggested_start, suggested_start=None)
     scope.uow.visits.update(visit)
     out = scope.outbox()
-    out.tell_all(visit.people, "agreed",
-                 f"{scope.actor.name} accepted the new time: {visit_line(scope.school, visit, scope.names)}.",
-                 visit=visit, except_=scope.actor.chat_id)
+    out.supersede(visit=visit)
+    _confirm(scope, out, visit,
+             f"{scope.actor.name} accepted the new time: {visit_line(scope.school, visit, scope.names)}.")
     return scope.done(visit, "agreed", out, warnings)
 
 
@@ -245,8 +274,8 @@ def decline_visit(cmd: c.DeclineVisit, uow: UnitOfWork, clock: Clock) -> VisitDo
         _state(visit, OPEN_STATUSES, "declined")
         visit = visit.but(status=VisitStatus.DECLINED, reason=cmd.reason)
         uow.visits.update(visit)
-        uow.notices.supersede(visit_id=visit.id)
         out = scope.outbox()
+        out.supersede(visit=visit)
         out.tell_all(visit.visitors, "declined",
                      f"{scope.actor.name} declined visit #{visit.id}: “{cmd.reason}”.", visit=visit)
         return scope.done(visit, "declined", out)
@@ -260,8 +289,8 @@ def withdraw_visit(cmd: c.WithdrawVisit, uow: UnitOfWork, clock: Clock) -> Visit
         _state(visit, OPEN_STATUSES, "withdrawn")
         visit = visit.but(status=VisitStatus.WITHDRAWN)
         uow.visits.update(visit)
-        uow.notices.supersede(visit_id=visit.id)
         out = scope.outbox()
+        out.supersede(visit=visit)
         out.tell(visit.teacher, "withdrawn", f"{scope.actor.name} withdrew the proposed visit #{visit.id}.", visit=visit)
         return scope.done(visit, "withdrawn", out)
 
@@ -275,12 +304,13 @@ def cancel_visit(cmd: c.CancelVisit, uow: UnitOfWork, clock: Clock) -> VisitDone
         _state(visit, {VisitStatus.AGREED}, "cancelled")
         visit = visit.but(status=VisitStatus.CANCELLED, reason=cmd.reason)
         uow.visits.update(visit)
-        uow.notices.supersede(visit_id=visit.id)
         out = scope.outbox()
+        out.supersede(visit=visit)
         out.tell_all(visit.people, "cancelled",
                      f"{scope.actor.name} cancelled visit #{visit.id} "
                      f"({when_text(scope.school, visit.start)}): “{cmd.reason}”.",
-                     visit=visit, except_=scope.actor.chat_id)
+                     visit=visit, except_=scope.actor.chat_id,
+                     ics=visit_ics(scope.school, visit, scope.names, scope.now, cancelled=True))
         return scope.done(visit, "cancelled", out)
 
 
@@ -298,13 +328,14 @@ def move_visit(cmd: c.MoveVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         warnings = enforce_rules(scope, _plan(scope, visit, start, minutes), booking=False)
         visit = visit.but(status=VisitStatus.PROPOSED, start=start, minutes=minutes, suggested_start=None)
         uow.visits.update(visit)
-        uow.notices.supersede(visit_id=visit.id)
         out = scope.outbox()
+        out.supersede(visit=visit)
         out.tell(visit.teacher, "proposal",
                  f"{scope.actor.name} would like to move visit #{visit.id} to "
                  f"{when_text(scope.school, start, minutes)}. It needs your agreement again: "
                  f"/visit agree {visit.id}, /visit suggest {visit.id} DATE TIME or /visit decline {visit.id} \"reason\".",
-                 visit=visit)
+                 visit=visit, useful_until=start)
+        replan(scope, out, visit)
         return scope.done(visit, "moved", out, warnings)
 
 
@@ -322,12 +353,17 @@ def mark_held(cmd: c.MarkHeld, uow: UnitOfWork, clock: Clock) -> VisitDone:
         visit = visit.but(status=VisitStatus.HELD)
         uow.visits.update(visit)
         out = scope.outbox()
+        out.supersede(visit=visit)  # "was it held?" and the reminders are done with
         policy = scope.school.policy
-        if visit.kind is not VisitKind.PEER or not policy.peer_visits_date_only:
+        if reminders.dialogue_expected(visit, policy):
+            slots = reminders.dialogue_slots(visit, _facts(scope, _plan(scope, visit), BOOKED_STATUSES), scope.ctx)
+            times = ", ".join(f"{scope.school.calendar.local(at):%a %-d %b %H:%M}" for at in slots)
+            offer = f" Times with no visit booked for any of you: {times}." if slots else ""
             out.tell_all(visit.people, "dialogue.prompt",
                          f"Visit #{visit.id} took place. Please hold the feedback dialogue (about "
                          f"{policy.dialogue_minutes} minutes) within {policy.dialogue_within_school_days} school days: "
-                         f"/visit dialogue {visit.id} DATE TIME.", visit=visit)
+                         f"/visit dialogue {visit.id} DATE TIME.{offer}", visit=visit)
+        replan(scope, out, visit)
         return scope.done(visit, "held", out)
 
 
@@ -350,6 +386,7 @@ def schedule_dialogue(cmd: c.ScheduleDialogue, uow: UnitOfWork, clock: Clock) ->
         out.tell_all(visit.people, "dialogue.scheduled",
                      f"Feedback dialogue for visit #{visit.id}: {when_text(scope.school, at, minutes)}.",
                      visit=visit, except_=scope.actor.chat_id)
+        replan(scope, out, visit)
         return scope.done(visit, "dialogue scheduled", out)
 
 
@@ -383,6 +420,7 @@ def write_record(cmd: c.WriteRecord, uow: UnitOfWork, clock: Clock) -> VisitDone
         out.tell_all(visit.people, "record", f"{scope.actor.name} wrote the record of dialogue for visit #{visit.id}: "
                      f"“{cmd.text}”. If it is right, say /visit record {visit.id} agree; if not, write your "
                      f"version with /visit record {visit.id} \"...\".", visit=visit, except_=scope.actor.chat_id)
+        replan(scope, out, visit)
         return scope.done(visit, "record written", out)
 
 
@@ -400,6 +438,7 @@ def agree_record(cmd: c.AgreeRecord, uow: UnitOfWork, clock: Clock) -> VisitDone
         if visit.record_agreed:
             out.tell_all(visit.people, "record.agreed", f"The record of dialogue for visit #{visit.id} is agreed and kept.",
                          visit=visit, except_=scope.actor.chat_id)
+        replan(scope, out, visit)
         return scope.done(visit, "record agreed" if visit.record_agreed else "record agreed by you", out)
 
 

@@ -4,24 +4,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import commands as c
-from bot import rules
+from bot import reminders, rules
 from bot.errors import InputError, NotFound, Refused
-from bot.model import BUSY_STATUSES, Visit, VisitKind, VisitStatus, Walk
-from bot.notices import Outbox
+from bot.ics import visit_ics
+from bot.model import Visit, VisitKind, VisitStatus, Walk
+from bot.notices import Outbox, conduct_lines
 from bot.ports import Clock, UnitOfWork
 from bot.results import WalkDone, WalkList
-from bot.services import Scope, enforce_rules, require, open_scope
+from bot.services import Scope, enforce_rules, open_scope, require, room_visits
 from bot.school import School
+from bot.school_time import next_sending_moment
 
 
 def announcement(school: School, walk: Walk, names) -> str:
     """The programme as the agreements ask: date, time, focus and who is walking, with the conduct lines."""
     cal = school.calendar
     walkers = ", ".join(names.get(w, w) for w in walk.walkers)
-    conduct = "\n".join(f"• {line}" for line in school.policy.conduct)
     return (f"Learning walk #{walk.id} on {cal.local(walk.start):%A %-d %B} from {cal.local(walk.start):%H:%M} "
             f"to {cal.local(walk.end):%H:%M}.\nFocus: {walk.focus}\nWalking: {walkers}\n"
-            f"How walks are conducted here:\n{conduct}")
+            f"How walks are conducted here:\n{conduct_lines(school)}")
 
 
 def _session_walks(scope: Scope, day) -> tuple[Walk, ...]:
@@ -39,7 +40,7 @@ def plan_walk(cmd: c.PlanWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
         walkers = tuple({w.chat_id: w for w in (scope.person(m) for m in cmd.walkers)}.values())
         start, end = cal.at(cmd.day, cmd.start), cal.at(cmd.day, cmd.end)
         earliest, _ = rules.walk_announcement_due(cmd.day, ctx)
-        announce_at = cal.next_school_morning(max(earliest, scope.now))
+        announce_at = next_sending_moment(scope.school, max(earliest, scope.now))
         walk = Walk(None, scope.school.id, scope.actor.chat_id, cmd.day, start, end, cmd.focus or "",
                     tuple(w.chat_id for w in walkers), announce_at=announce_at)
         facts = rules.Facts(staff=scope.staff, walks=_session_walks(scope, cmd.day))
@@ -48,17 +49,19 @@ def plan_walk(cmd: c.PlanWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
             raise Refused(found)
         walk = uow.walks.add(walk)
         out = scope.outbox()
-        room_visits, refusals = _book_rooms(scope, cmd, walk, walkers, out)
+        rooms, refusals = _book_rooms(scope, cmd, walk, walkers, out)
         channel = scope.school.announcements_channel
         text = announcement(scope.school, walk, scope.names)
         if channel:
-            out.tell(channel, "walk.announcement", text, walk=walk, due_at=announce_at)
+            out.tell(channel, "walk.announcement", text, walk=walk, due_at=announce_at, useful_until=walk.start)
         else:  # no staff channel configured: everyone is told individually
             for person in scope.staff:
                 if person.active:
-                    out.tell(person.chat_id, "walk.announcement", text, walk=walk, due_at=announce_at)
+                    out.tell(person.chat_id, "walk.announcement", text, walk=walk, due_at=announce_at,
+                             useful_until=walk.start)
+        out.replan(reminders.for_walk(scope.school, walk, rooms, scope.staff, scope.now), walk=walk)
         scope.commit(out)
-        return WalkDone(scope.school, walk, scope.names, "planned", tuple(room_visits), tuple(refusals))
+        return WalkDone(scope.school, walk, scope.names, "planned", tuple(rooms), tuple(refusals))
 
 
 def _book_rooms(scope: Scope, cmd: c.PlanWalk, walk: Walk, walkers, out: Outbox):
@@ -88,7 +91,8 @@ def _book_rooms(scope: Scope, cmd: c.PlanWalk, walk: Walk, walkers, out: Outbox)
         out.tell(teacher.chat_id, "proposal",
                  f"Learning walk #{walk.id} would visit your class {scope.school.calendar.local(start):%a %-d %b %H:%M} "
                  f"for {minutes} minutes (focus: {walk.focus}). Say /visit agree {visit.id}, /visit suggest "
-                 f"{visit.id} DATE TIME, or /visit decline {visit.id} \"reason\".", visit=visit)
+                 f"{visit.id} DATE TIME, or /visit decline {visit.id} \"reason\".", visit=visit, useful_until=start)
+        out.replan(reminders.for_visit(scope.school, visit, scope.staff, scope.now), visit=visit)
     return visits, refusals
 
 
@@ -99,16 +103,11 @@ def _walk(scope: Scope, walk_id: int) -> Walk:
     return walk
 
 
-def _room_visits(scope: Scope, walk: Walk) -> list[Visit]:
-    nearby = scope.uow.visits.involving(scope.school.id, walk.walkers, walk.start, walk.end, BUSY_STATUSES)
-    return [v for v in nearby if v.walk_id == walk.id]
-
-
 def show_walk(cmd: c.ShowWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
     with uow:
         scope = open_scope(uow, cmd, clock)
         walk = _walk(scope, cmd.walk_id)
-        return WalkDone(scope.school, walk, scope.names, "shown", tuple(_room_visits(scope, walk)))
+        return WalkDone(scope.school, walk, scope.names, "shown", tuple(room_visits(scope, walk)))
 
 
 def list_walks(cmd: c.ListWalks, uow: UnitOfWork, clock: Clock) -> WalkList:
@@ -125,18 +124,20 @@ def cancel_walk(cmd: c.CancelWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
         walk = _walk(scope, cmd.walk_id)
         if walk.cancelled:
             raise InputError(f"Learning walk #{walk.id} is already cancelled.")
-        rooms = _room_visits(scope, walk)
+        rooms = room_visits(scope, walk)
         walk = Walk(**{**walk.__dict__, "cancelled": True})
         uow.walks.update(walk)
         announced = walk.announce_at is not None and walk.announce_at <= scope.now
-        uow.notices.supersede(walk_id=walk.id)
         out = scope.outbox()
+        out.supersede(walk=walk)
         for visit in rooms:
-            uow.visits.update(visit.but(status=VisitStatus.CANCELLED if visit.status is VisitStatus.AGREED
-                                        else VisitStatus.WITHDRAWN, reason=cmd.reason))
-            uow.notices.supersede(visit_id=visit.id)
+            agreed = visit.status is VisitStatus.AGREED
+            uow.visits.update(visit.but(status=VisitStatus.CANCELLED if agreed else VisitStatus.WITHDRAWN,
+                                        reason=cmd.reason))
+            out.supersede(visit=visit)
             out.tell(visit.teacher, "cancelled", f"Learning walk #{walk.id} is cancelled, so it will not visit your "
-                     f"class: “{cmd.reason}”.", visit=visit)
+                     f"class: “{cmd.reason}”.", visit=visit,
+                     ics=visit_ics(scope.school, visit, scope.names, scope.now, cancelled=True) if agreed else None)
         if announced and scope.school.announcements_channel:
             out.tell(scope.school.announcements_channel, "walk.cancelled",
                      f"Learning walk #{walk.id} on {walk.day:%A %-d %B} is cancelled: “{cmd.reason}”.", walk=walk)

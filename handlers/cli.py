@@ -53,6 +53,23 @@ def _console(args) -> int:
     return 0
 
 
+def _slack(args) -> int:
+    from handlers.scheduler import dispatch_beside_slack
+    from handlers.slack.server import socket_mode
+    from handlers.slack.settings import SlackSettings
+
+    return socket_mode(settings=SlackSettings.from_env(), db_url=args.db, on_start=dispatch_beside_slack)
+
+
+def _serve(args) -> int:
+    from handlers.scheduler import dispatch_beside_slack
+    from handlers.slack.server import serve
+    from handlers.slack.settings import SlackSettings
+
+    return serve(settings=SlackSettings.from_env(), db_url=args.db, host=args.host, port=args.port,
+                 on_start=dispatch_beside_slack)
+
+
 def _read_line(interactive: bool) -> str | None:
     try:
         line = input() if interactive else sys.stdin.readline()
@@ -84,6 +101,19 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("school", help="path to school.yml")
     load.add_argument("--db", help="database URL")
     load.set_defaults(run=_load)
+
+    slack = sub.add_parser("slack", help="run the Slack app over Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)")
+    slack.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
+    slack.set_defaults(run=_slack)
+
+    serve = sub.add_parser("serve", help="run the Slack app over HTTP (SLACK_SIGNING_SECRET; a bot token or OAuth)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000; 0: any free port)")
+    serve.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
+    serve.set_defaults(run=_serve)
+
+    from handlers.outbox_cli import add_commands  # walkbot dispatch, walkbot notices [--failed | retry ID]
+    add_commands(sub)
     return p
 
 

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Callable, TextIO
 
 from bot.clock import FixedClock
-from bot.delivery import dispatch_due
+from bot.delivery import Settings
 from bot.errors import InputError
+from bot.ics import ics_filename
 from bot.model import Notice, Staff
 from bot.router import Walkbot
 from bot.school import School
 from bot.when import parse_span
+from handlers.dispatcher import Dispatcher
 from storage.db import Store
 
 CONSOLE_HELP = """Console commands (besides /visit and /walk):
@@ -70,9 +72,9 @@ class Console:
                 raise InputError("That moment is not after the console's clock; advance only moves forwards.")
         else:
             target = self.clock.now() + parse_span(text)
-        self.clock.set(target)
-        sent = self.deliver(show_time=True)
-        return "\n".join(filter(None, [self._now(), sent or "(no notices were due)"]))
+        transport = self._transport(show_time=True)
+        self._dispatcher(transport).deliver_until(target)
+        return "\n".join(filter(None, [self._now(), "\n".join(transport.lines) or "(no notices were due)"]))
 
     def _now(self) -> str:
         return f"It is now {self.school.calendar.local(self.clock.now()):%a %-d %b %Y %H:%M}."
@@ -82,13 +84,20 @@ class Console:
             staff = uow.staff.all(self.school.id)
         return "\n".join(f"  {s.mention:<10} {s.name} ({', '.join(sorted(s.roles))})" for s in staff if s.active)
 
-    def deliver(self, *, show_time: bool = False) -> str:
+    def deliver(self) -> str:
         """Send every notice now due through the console's transport, which prints it."""
+        transport = self._transport(show_time=False)
+        self._dispatcher(transport).deliver_due()
+        return "\n".join(transport.lines)
+
+    def _transport(self, show_time: bool) -> "ConsoleTransport":
         with self.store.uow() as uow:
             names = {s.chat_id: s.name for s in uow.staff.all(self.school.id)}
-        transport = ConsoleTransport(self.school, names, show_time)
-        dispatch_due(self.store.uow, transport, self.clock, limit=10_000)
-        return "\n".join(transport.lines)
+        return ConsoleTransport(self.school, names, show_time)
+
+    def _dispatcher(self, transport: "ConsoleTransport") -> Dispatcher:
+        # The console is the only dispatcher on its database: a fixed name and a lease the clock never outruns.
+        return Dispatcher(self.store, transport, self.clock, Settings(worker="console", batch=500))
 
     def run(self, lines: Callable[[], str | None], interactive: bool) -> None:
         self.out.write(f"walkbot console — {self.school.name} ({self.school.policy.title}). "
@@ -118,7 +127,8 @@ class ConsoleTransport:
     def send(self, notice: Notice) -> str:
         to = self.names.get(notice.recipient) or f"#staff channel ({notice.recipient})"
         when = f"[{self.school.calendar.local(notice.due_at):%a %-d %b %H:%M}] " if self.show_time else ""
-        self.lines.append(f"  {when}→ {to}: {notice.text}")
+        attached = f" [calendar file {ics_filename(notice.visit_id)}]" if notice.ics else ""
+        self.lines.append(f"  {when}→ {to}: {notice.text}{attached}")
         return f"console-{notice.id}"
 
 

@@ -45,3 +45,23 @@ def test_fifty_people_booking_one_teacher_at_once_get_exactly_the_cap(store):
     assert all("overall maximum of three observations per year" in r for r in refused)
     reply = bot.handle("/visit limits", school_id=school.id, actor="U03TOM").text
     assert "3 of 3 observations used this year · 90 of 180 minutes" in reply
+
+
+def test_two_answers_to_one_visit_at_once_have_one_effect(store):
+    """A double-click, or two devices: the visit row is locked, so the second answer sees the first."""
+    clock = FixedClock(datetime(2027, 2, 1, 8, 30, tzinfo=ZoneInfo("Europe/London")))
+    school = load_school(store, None)
+    bot = Walkbot(uow_factory=store.uow, clock=clock)
+    for attempt in range(5):
+        proposed = bot.handle(f'/visit propose @tom {slots(5)[attempt]} 30m kind peer focus "questioning"',
+                              school_id=school.id, actor="U05SAM")
+        visit_id = int(re.search(r"#(\d+)", proposed.text).group(1))
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            replies = list(pool.map(lambda _: bot.handle(f"/visit agree {visit_id}", school_id=school.id,
+                                                         actor="U03TOM").text, range(4)))
+        assert sum(r.startswith("Agreed:") for r in replies) == 1, replies
+        assert sum("is agreed, so it can't be agreed now" in r for r in replies) == 3, replies
+        with store.uow() as uow:
+            agreed_notices = [n for n in uow.notices.due(clock.now() + timedelta(days=400), limit=10_000)
+                              if n.visit_id == visit_id and n.kind == "agreed"]
+        assert len(agreed_notices) == 1

@@ -241,6 +241,27 @@ def test_only_durants_caps_observations_and_walks():
         assert capped == (preset_id == "durants-learning-walks"), preset_id
 
 
+# No agreement says when walkbot reminds or nudges (only durants §2 times the walk programme), so
+# every timing is a labelled local default, the same in each preset, and a school may override it.
+NOTICE_TIMING = {
+    "notices_from_minutes_before_school_day": 60,
+    "notices_until_minutes_after_school_day": 60,
+    "answer_nudge_after_school_days": 2,
+    "observer_reminder_school_days_before": 1,
+    "observer_reminder_minutes_before": 30,
+    "teacher_reminder_school_days_before": 1,
+    "dialogue_nudge_every_school_days": 2,
+}
+
+
+@pytest.mark.parametrize("preset_id", PRESET_IDS)
+def test_notice_timings_pinned(preset_id):
+    p = load_preset(preset_id)
+    assert {name: _default(p, name) for name in NOTICE_TIMING} == NOTICE_TIMING
+    if preset_id == "lnct-shared-learning":  # the one agreement that says anything about timing feedback
+        assert "offered promptly" in p.params["dialogue_nudge_every_school_days"].why
+
+
 # --- the table a school sees ---------------------------------------------------------------------
 
 

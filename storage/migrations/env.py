@@ -1,14 +1,15 @@
 """Alembic environment: storage.migrate() passes a connection; the alembic CLI passes -x url=..."""
 from alembic import context
 
-from storage.tables import Base
+from storage.tables import Base, described_here
 
 config = context.config
 
 
 def _configure(**kw) -> None:
     # render_as_batch: SQLite can only ALTER by copying tables, so autogenerate batch operations.
-    context.configure(target_metadata=Base.metadata, render_as_batch=True, compare_type=True, **kw)
+    context.configure(target_metadata=Base.metadata, include_name=described_here, render_as_batch=True,
+                      compare_type=True, **kw)
 
 
 def _cli_url() -> str:

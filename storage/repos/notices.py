@@ -1,12 +1,19 @@
-"""The outbox: notices written with the change that implies them, sent later by the dispatcher."""
+"""The outbox: notices written with the change that implies them, sent later by the dispatcher.
+
+Delivery bookkeeping: a dispatcher claims rows by setting claimed_by and claimed_until (a lease);
+claimed_until also serves as "not before" for a row held back after a 429 or a failed attempt.
+A row is claimable when it is pending, due, and its lease or hold has run out (claimed_until <= now).
+"""
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
+from typing import Iterable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.errors import NotFound
+from bot.errors import NotFound, WrongState
 from bot.model import Notice
 from storage.tables import NoticeRow
 
@@ -20,10 +27,20 @@ def _notice_from_row(row: NoticeRow) -> Notice:
         text=row.text,
         visit_id=row.visit_id,
         walk_id=row.walk_id,
+        useful_until=row.useful_until,
+        ics=row.ics,
         id=row.id,
         status=row.status,
         sent_at=row.sent_at,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        message_id=row.message_id,
     )
+
+
+def _claimable(now: datetime):
+    return (NoticeRow.status == "pending", NoticeRow.due_at <= now,
+            or_(NoticeRow.claimed_until.is_(None), NoticeRow.claimed_until <= now))
 
 
 class SqlNoticeRepo:
@@ -39,12 +56,31 @@ class SqlNoticeRepo:
             text=notice.text,
             visit_id=notice.visit_id,
             walk_id=notice.walk_id,
+            useful_until=notice.useful_until,
+            ics=notice.ics,
             status=notice.status,
             sent_at=notice.sent_at,
         )
         self.session.add(row)
         self.session.flush()
         return _notice_from_row(row)
+
+    def add_once(self, notice: Notice) -> Notice | None:
+        """Add it unless a notice of this kind, to this recipient, due at this moment was written before.
+
+        For periodic jobs, which every walkbot process runs: the first writes, the others find it.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Serialise the writers of this kind for this school until commit (SQLite's BEGIN IMMEDIATE already does).
+            key = zlib.crc32(f"{notice.school_id}:{notice.kind}".encode())
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        written = self.written(notice.school_id, notice.kind, notice.recipient, notice.due_at)
+        return None if written else self.add(notice)
+
+    def written(self, school_id: int, kind: str, recipient: str, due_at: datetime) -> bool:
+        return self.session.scalar(select(NoticeRow.id).where(
+            NoticeRow.school_id == school_id, NoticeRow.kind == kind,
+            NoticeRow.recipient == recipient, NoticeRow.due_at == due_at).limit(1)) is not None
 
     def due(self, until: datetime, limit: int = 100) -> list[Notice]:
         """Pending notices due by `until`, every school, oldest first (ix_notices_status_due_at)."""
@@ -56,15 +92,90 @@ class SqlNoticeRepo:
         )
         return [_notice_from_row(r) for r in rows]
 
+    def next_moment(self, until: datetime) -> datetime | None:
+        """The earliest moment, up to `until`, at which some pending notice may be sent (due, and not held)."""
+        pending = (NoticeRow.status == "pending", NoticeRow.due_at <= until)
+        held = NoticeRow.claimed_until > NoticeRow.due_at
+        free_at = self.session.scalar(select(func.min(NoticeRow.due_at)).where(
+            *pending, or_(NoticeRow.claimed_until.is_(None), ~held)))
+        held_until = self.session.scalar(select(func.min(NoticeRow.claimed_until)).where(*pending, held))
+        moments = [m for m in (free_at, held_until) if m is not None and m <= until]
+        return min(moments, default=None)
+
+    def claim(self, now: datetime, worker: str, until: datetime, limit: int) -> list[Notice]:
+        """Take up to `limit` claimable notices for `worker` until `until`, oldest first.
+
+        PostgreSQL skips rows another dispatcher is claiming (FOR UPDATE SKIP LOCKED) and holds the
+        rest until commit; SQLite renders no FOR UPDATE but holds its write lock from BEGIN. On both,
+        the UPDATE re-checks that each row is still claimable, so a row is never taken twice.
+        The ids are fetched first, not in a subquery of the UPDATE: PostgreSQL may re-run such a
+        subquery, and with SKIP LOCKED each run finds new rows, so far more than `limit` were taken.
+        """
+        ids = self.session.scalars(
+            select(NoticeRow.id).where(*_claimable(now)).order_by(NoticeRow.due_at, NoticeRow.id)
+            .limit(limit).with_for_update(skip_locked=True)).all()
+        if not ids:
+            return []
+        rows = self.session.scalars(
+            update(NoticeRow)
+            .where(NoticeRow.id.in_(ids), *_claimable(now))
+            .values(claimed_by=worker, claimed_until=until)
+            .returning(NoticeRow)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return sorted((_notice_from_row(r) for r in rows), key=lambda n: (n.due_at, n.id))
+
+    def _set(self, notice_id: int, **values) -> None:
+        result = self.session.execute(update(NoticeRow).where(NoticeRow.id == notice_id).values(**values))
+        if result.rowcount == 0:
+            raise NotFound(f"There is no notice number {notice_id}.")
+
     def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None) -> None:
+        self._set(notice_id, status="sent", sent_at=at, message_id=message_id, claimed_by=None, claimed_until=None)
+
+    def mark_failed(self, notice_id: int, error: str) -> None:
+        self._set(notice_id, status="failed", last_error=error, claimed_by=None, claimed_until=None)
+
+    def mark_expired(self, notice_id: int, reason: str) -> None:
+        self._set(notice_id, status="expired", last_error=reason, claimed_by=None, claimed_until=None)
+
+    def hold(self, notice_id: int, until: datetime, error: str, *, attempt_failed: bool) -> None:
+        """Not before `until` (Retry-After, or back-off after a failed attempt); the claim is given back."""
+        values = {"claimed_by": None, "claimed_until": until, "last_error": error}
+        if attempt_failed:
+            values["attempts"] = NoticeRow.attempts + 1
+        self._set(notice_id, **values)
+
+    def defer(self, notice_id: int, due_at: datetime) -> None:
+        """Due later (the next school morning); the claim is given back."""
+        self._set(notice_id, due_at=due_at, claimed_by=None, claimed_until=None)
+
+    def release(self, notice_ids: Iterable[int], worker: str) -> None:
+        """Give back claims this worker will not get to, so another may take them at once."""
+        self.session.execute(update(NoticeRow).where(NoticeRow.id.in_(list(notice_ids)), NoticeRow.claimed_by == worker)
+                             .values(claimed_by=None, claimed_until=None))
+
+    def retry(self, notice_id: int, now: datetime) -> Notice:
+        """A failed or expired notice, pending again and due now: someone asked for it to go after all."""
         row = self.session.get(NoticeRow, notice_id)
         if row is None:
             raise NotFound(f"There is no notice number {notice_id}.")
-        row.status, row.sent_at, row.message_id = "sent", at, message_id
+        if row.status not in ("failed", "expired"):
+            raise WrongState(f"Notice {notice_id} is {row.status}; only failed or expired notices can be retried.")
+        row.status, row.due_at, row.useful_until, row.attempts = "pending", now, None, 0
+        row.claimed_by = row.claimed_until = None
         self.session.flush()
+        return _notice_from_row(row)
 
-    def supersede(self, *, visit_id: int | None = None, walk_id: int | None = None) -> int:
-        """Mark superseded the pending notices about this visit or this walk; returns how many."""
+    def listing(self, statuses: Iterable[str], limit: int = 200) -> list[Notice]:
+        rows = self.session.scalars(
+            select(NoticeRow).where(NoticeRow.status.in_(list(statuses)))
+            .order_by(NoticeRow.due_at, NoticeRow.id).limit(limit))
+        return [_notice_from_row(r) for r in rows]
+
+    def supersede(self, *, visit_id: int | None = None, walk_id: int | None = None,
+                  kinds: Iterable[str] | None = None) -> int:
+        """Mark superseded the pending notices about this visit or this walk (only `kinds`, if given)."""
         about = []
         if visit_id is not None:
             about.append(NoticeRow.visit_id == visit_id)
@@ -72,7 +183,8 @@ class SqlNoticeRepo:
             about.append(NoticeRow.walk_id == walk_id)
         if not about:
             raise ValueError("supersede() needs a visit_id or a walk_id")
-        result = self.session.execute(
-            update(NoticeRow).where(NoticeRow.status == "pending", or_(*about)).values(status="superseded")
-        )
+        which = [NoticeRow.status == "pending", or_(*about)]
+        if kinds is not None:
+            which.append(NoticeRow.kind.in_(sorted(kinds)))
+        result = self.session.execute(update(NoticeRow).where(*which).values(status="superseded"))
         return result.rowcount

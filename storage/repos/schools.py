@@ -16,6 +16,7 @@ from bot.school import School, SchoolConfig, parse_school_config
 from storage.tables import SchoolRow, StaffRow
 
 _SLACK_MENTION = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
+FROM_FILE, FROM_CHAT = "school.yml", "chat"
 
 
 def _school_from_row(row: SchoolRow) -> School:
@@ -55,6 +56,11 @@ def _handle(handle: str | None) -> str | None:
     return (handle.strip().lstrip("@") or None) if handle else None
 
 
+def _fill_staff(row: StaffRow, staff: Staff) -> None:
+    row.name, row.roles, row.handle = staff.name, _roles_text(staff.roles), _handle(staff.handle)
+    row.line_manager, row.active, row.source = staff.line_manager, staff.active, FROM_CHAT
+
+
 class SqlSchoolRepo:
     def __init__(self, session: Session):
         self.session = session
@@ -71,8 +77,12 @@ class SqlSchoolRepo:
         row = self.session.scalar(select(SchoolRow).where(SchoolRow.slack_team_id == team_id))
         return _school_from_row(row) if row else None
 
+    def all(self) -> list[School]:
+        return [_school_from_row(row) for row in self.session.scalars(select(SchoolRow).order_by(SchoolRow.id))]
+
     def save(self, config: SchoolConfig) -> School:
-        """Upsert the school by key and its staff by chat id; staff no longer listed become inactive."""
+        """Upsert the school by key and its staff by chat id; staff the file no longer lists become inactive
+        (but not those SLT added in chat, which the file never listed)."""
         school = config.school
         row = self.session.scalar(select(SchoolRow).where(SchoolRow.key == school.key).with_for_update())
         if row is None:
@@ -85,7 +95,7 @@ class SqlSchoolRepo:
         listed = {spec.chat_id: spec for spec in config.staff}
         staff = {s.chat_id: s for s in self.session.scalars(select(StaffRow).where(StaffRow.school_id == row.id))}
         for chat_id, s in staff.items():
-            if chat_id not in listed:
+            if chat_id not in listed and s.source == FROM_FILE:
                 s.active = False
         for spec in listed.values():
             s = staff.get(spec.chat_id)
@@ -93,7 +103,7 @@ class SqlSchoolRepo:
                 s = staff[spec.chat_id] = StaffRow(school_id=row.id, chat_id=spec.chat_id)
                 self.session.add(s)
             s.name, s.roles, s.handle = spec.name, _roles_text(spec.roles), _handle(spec.handle)
-            s.line_manager, s.active = spec.line_manager, True
+            s.line_manager, s.active, s.source = spec.line_manager, True, FROM_FILE
         self.session.flush()
         return _school_from_row(row)
 
@@ -138,16 +148,19 @@ class SqlStaffRepo:
         return [_staff_from_row(r) for r in rows]
 
     def add(self, staff: Staff) -> Staff:
-        row = StaffRow(
-            school_id=staff.school_id,
-            chat_id=staff.chat_id,
-            name=staff.name,
-            roles=_roles_text(staff.roles),
-            handle=_handle(staff.handle),
-            line_manager=staff.line_manager,
-            active=staff.active,
-        )
+        """Someone new, added in chat (not from school.yml)."""
+        row = StaffRow(school_id=staff.school_id, chat_id=staff.chat_id)
+        _fill_staff(row, staff)
         self.session.add(row)
+        self.session.flush()
+        return _staff_from_row(row)
+
+    def update(self, staff: Staff) -> Staff:
+        """Change someone already known (by chat id) from chat: from now on school.yml re-loads leave them be."""
+        row = self.session.scalar(self._select(staff.school_id, staff.chat_id))
+        if row is None:
+            raise NotFound(f"There is no one with the chat id {staff.chat_id} at this school.")
+        _fill_staff(row, staff)
         self.session.flush()
         return _staff_from_row(row)
 

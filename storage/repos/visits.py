@@ -61,8 +61,9 @@ class SqlVisitRepo:
     def __init__(self, session: Session):
         self.session = session
 
-    def _row(self, school_id: int, visit_id: int) -> VisitRow:
-        row = self.session.scalar(select(VisitRow).where(VisitRow.id == visit_id, VisitRow.school_id == school_id))
+    def _row(self, school_id: int, visit_id: int, *, lock: bool = False) -> VisitRow:
+        query = select(VisitRow).where(VisitRow.id == visit_id, VisitRow.school_id == school_id)
+        row = self.session.scalar(query.with_for_update(of=VisitRow) if lock else query)
         if row is None:
             raise NotFound(f"There is no visit number {visit_id}.")
         return row
@@ -77,9 +78,10 @@ class SqlVisitRepo:
         self.session.flush()
         return _visit_from_row(row)
 
-    def get(self, school_id: int, visit_id: int) -> Visit | None:
+    def get(self, school_id: int, visit_id: int, *, lock: bool = False) -> Visit | None:
+        """lock=True holds the row until commit (FOR UPDATE): two answers to one visit run one after the other."""
         try:
-            return _visit_from_row(self._row(school_id, visit_id))
+            return _visit_from_row(self._row(school_id, visit_id, lock=lock))
         except NotFound:
             return None
 

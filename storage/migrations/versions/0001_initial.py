@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("roles", sa.String(200), nullable=False),
         sa.Column("line_manager", ID, nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.String(20), server_default="school.yml", nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_staff"),
         sa.ForeignKeyConstraint(
             ["school_id"], ["schools.id"], name="fk_staff_school_id_schools", ondelete="CASCADE"
@@ -153,6 +154,8 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("visit_id", sa.Integer(), nullable=True),
         sa.Column("walk_id", sa.Integer(), nullable=True),
+        _at("useful_until", nullable=True),
+        sa.Column("ics", sa.Text(), nullable=True),
         sa.Column("status", sa.String(20), nullable=False),
         _at("sent_at", nullable=True),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),

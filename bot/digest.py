@@ -1,0 +1,122 @@
+"""The weekly digest to SLT: visits this week, answers outstanding, dialogues overdue, teachers near a cap.
+
+A periodic job, not a change: every walkbot process runs it, and the outbox keeps one digest per
+SLT member per week (NoticeRepo.add_once). It is due on the first school morning of each week
+with school days, so a holiday week has none and a week starting with a holiday Monday has it on
+Tuesday.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Callable
+
+from bot import reminders, rules
+from bot.model import BOOKED_STATUSES, OPEN_STATUSES, Notice, Role, Staff, Visit, VisitStatus
+from bot.notices import visit_line
+from bot.ports import Clock, UnitOfWork
+from bot.school import School
+from bot.school_time import school_morning
+
+AFTER_VISIT = frozenset({VisitStatus.AGREED, VisitStatus.HELD})
+
+
+def digest_moment(school: School, monday: date) -> datetime | None:
+    """When the digest for the week starting `monday` is due: that week's first school morning."""
+    days = [monday + timedelta(days=n) for n in range(5)]
+    first = next((d for d in days if school.calendar.is_school_day(d)), None)
+    return school_morning(school, first) if first else None
+
+
+def digest_moments(school: School, after: datetime, until: datetime) -> list[datetime]:
+    """Every digest moment in (after, until]: where a fixed clock must stop to preview them."""
+    cal = school.calendar
+    day = cal.local(after).date()
+    monday, moments = day - timedelta(days=day.weekday()), []
+    while cal.at(monday, time.min) <= until:
+        at = digest_moment(school, monday)
+        if at is not None and after < at <= until:
+            moments.append(at)
+        monday += timedelta(days=7)
+    return moments
+
+
+def write_weekly_digests(uow_factory: Callable[[], UnitOfWork], clock: Clock) -> list[Notice]:
+    """This week's digest for every school whose first school morning of the week has come, written once."""
+    now = clock.now()
+    with uow_factory() as uow:
+        schools = uow.schools.all()
+    written = []
+    for school in schools:
+        today = school.calendar.local(now).date()
+        at = digest_moment(school, today - timedelta(days=today.weekday()))
+        if at is None or now < at:
+            continue
+        with uow_factory() as uow:
+            staff = tuple(uow.staff.all(school.id))
+            slt = [p for p in staff if p.is_slt and not uow.notices.written(school.id, "digest", p.chat_id, at)]
+            if not slt:
+                continue  # the usual case: this week's digest went out already
+            text = digest_text(school, uow, staff, now)
+            for person in slt:
+                notice = uow.notices.add_once(Notice(school.id, "digest", person.chat_id, at, text,
+                                                     useful_until=at + timedelta(days=7)))
+                written += [notice] if notice else []
+            uow.commit()
+    return written
+
+
+def digest_text(school: School, uow: UnitOfWork, staff: tuple[Staff, ...], now: datetime) -> str:
+    cal, names = school.calendar, {s.chat_id: s.name for s in staff}
+    ids, today = [s.chat_id for s in staff], cal.local(now).date()
+    monday = today - timedelta(days=today.weekday())
+    ctx = rules.Context(cal, school.policy, now)
+
+    def when(visit: Visit) -> str:
+        return visit_line(school, visit, names)
+
+    this_week = uow.visits.involving(school.id, ids, cal.at(monday, time.min),
+                                     cal.at(monday + timedelta(days=7), time.min), BOOKED_STATUSES)
+    waiting = [v for v in uow.visits.involving(school.id, ids, now, now + timedelta(days=366), OPEN_STATUSES)
+               if v.start > now]
+    session = cal.session_of(today)
+    since = cal.at(session.start, time.min) if session else now - timedelta(days=366)
+    owed = [v for v in uow.visits.involving(school.id, ids, since, now, AFTER_VISIT)
+            if reminders.follow_up_owed(v, school.policy)]
+    overdue = [(v, due) for v in owed if (due := reminders.dialogue_deadline(cal, school.policy, v)) < today]
+    sections = [
+        ("Visits this week", [when(v) for v in this_week]),
+        ("Answers outstanding", [f"{when(v)} — waiting for "
+                                 f"{', '.join(names.get(x, x) for x in _who_answers(v))}" for v in waiting]),
+        ("Dialogues overdue", [f"{when(v)} — due by {due:%a %-d %b}; "
+                               f"{'no dialogue arranged' if v.dialogue_at is None else 'record of dialogue not agreed'}"
+                               for v, due in overdue]),
+        ("Teachers near a cap", _near_a_cap(uow, school, staff, session, ctx) if session else []),
+    ]
+    lines = [f"Weekly digest for {school.name}, week of {monday:%a %-d %b %Y}"]
+    for title, items in sections:
+        lines.append(f"{title} ({len(items)}):" if items else f"{title}: none")
+        lines += [f"  • {item}" for item in items]
+    return "\n".join(lines)
+
+
+def _who_answers(visit: Visit) -> tuple[str, ...]:
+    return (visit.teacher,) if visit.status is VisitStatus.PROPOSED else visit.visitors
+
+
+def _near_a_cap(uow: UnitOfWork, school: School, staff: tuple[Staff, ...], session, ctx: rules.Context) -> list[str]:
+    """Teachers with at most one visit (or 60 minutes) left under a cap this session."""
+    cal = school.calendar
+    teachers = [s for s in staff if s.has(Role.TEACHER)]
+    booked = uow.visits.involving(school.id, [t.chat_id for t in teachers], cal.at(session.start, time.min),
+                                  cal.at(session.end, time.max), BOOKED_STATUSES)
+    by_teacher: dict[str, list[Visit]] = defaultdict(list)
+    for visit in booked:
+        by_teacher[visit.teacher].append(visit)
+    found = []
+    for teacher in teachers:
+        lines = rules.usage(tuple(by_teacher[teacher.chat_id]), session.start, session.end, ctx)
+        near = [str(u) for u in lines if u.cap - u.used <= (60 if u.unit == "minutes" else 1)]
+        if near:
+            found.append(f"{teacher.name}: {' · '.join(near)}")
+    return found

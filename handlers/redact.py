@@ -1,0 +1,55 @@
+"""No Slack token or configured secret ever reaches a log.
+
+Redaction happens as each log record is made (the record factory), not in one handler, so every
+handler sees the clean text: stderr, files, a host's log collector, pytest's capture. slack_sdk
+logs whole API responses at DEBUG, and oauth.v2.access answers with a fresh token.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+
+# Bot, user, app-level, refresh and rotating tokens: xoxb-…, xoxp-…, xapp-…, xoxe-…, xoxe.xoxb-…
+TOKEN = re.compile(r"\b(xox[a-z]|xapp)(?:[.-][A-Za-z0-9]+)+")
+REDACTED = "[redacted]"
+_SHORTEST_SECRET = 8  # masking a short common string would garble logs and hide nothing
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every token, and every one of `secrets`, replaced; a token keeps its kind (xoxb-)."""
+    text = TOKEN.sub(lambda m: f"{m.group(1)}-{REDACTED}", text)
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class _RedactingFactory:
+    def __init__(self, make: Callable[..., logging.LogRecord]):
+        self.make = make
+        self.secrets: set[str] = set()
+
+    def __call__(self, *args, **kwargs) -> logging.LogRecord:
+        record = self.make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format: logging reports it when the record is emitted
+            return record
+        clean = redact(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info:
+            # Formatters reuse exc_text when it is set, so the traceback is printed redacted too.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self.secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
+        return record
+
+
+def install(*, secrets: Iterable[str | None] = ()) -> None:
+    """Redact every log record from now on. Calling again only adds `secrets` (exact strings to mask)."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _RedactingFactory):
+        factory = _RedactingFactory(factory)
+        logging.setLogRecordFactory(factory)
+    factory.secrets.update(s for s in secrets if s and len(s) >= _SHORTEST_SECRET)

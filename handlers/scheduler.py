@@ -1,0 +1,61 @@
+"""APScheduler as walkbot's clock, and nothing more: what it runs lives in handlers.dispatcher.
+
+One interval job sends due notices every few seconds; a cron job does the periodic work (the
+weekly digest). Both start at once, so notices that fell due while walkbot was down go straight
+away. The in-memory job store is enough: the schedule is code, and the work is in the database.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.clock import SystemClock
+from bot.ports import Clock
+from handlers.dispatcher import Dispatcher
+
+DISPATCH_EVERY_SECONDS = 3.0
+
+
+class _SkippedRunsAreExpected(logging.Filter):
+    """A run still busy when the next is due makes APScheduler skip that one and warn; with
+    max_instances=1 that is the design (the busy run sends everything due), so it is not logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+_QUIET = _SkippedRunsAreExpected()
+
+
+def build_scheduler(dispatcher: Dispatcher, *, every_seconds: float = DISPATCH_EVERY_SECONDS) -> BackgroundScheduler:
+    """A scheduler ready to start(); nothing runs until then."""
+    logging.getLogger("apscheduler.scheduler").addFilter(_QUIET)  # adds it once, however often called
+    scheduler = BackgroundScheduler(
+        timezone=timezone.utc,
+        # One run at a time, late runs folded into one, and none dropped however late (a busy host, a pause).
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    now = datetime.now(timezone.utc)
+    scheduler.add_job(dispatcher.deliver_due, IntervalTrigger(seconds=every_seconds), id="dispatch",
+                      name="send due notices", next_run_time=now)
+    # Every quarter hour: each school's digest falls due on its own school morning, in its own timezone.
+    scheduler.add_job(dispatcher.run_periodic, CronTrigger(minute="*/15", timezone=timezone.utc), id="periodic",
+                      name="weekly digests", next_run_time=now)
+    return scheduler
+
+
+def dispatch_beside_slack(runtime, clock: Clock | None = None) -> Callable[[], None]:
+    """The Slack app's on_start hook (handlers.slack.server): the dispatcher runs beside the app and
+    is stopped on the way out, letting a batch in hand finish."""
+    from handlers.slack.blocks import notice_message
+    from handlers.slack.transport import for_runtime
+
+    transport = for_runtime(runtime, render=notice_message)
+    scheduler = build_scheduler(Dispatcher(runtime.store, transport, clock or SystemClock()))
+    scheduler.start()
+    return lambda: scheduler.shutdown(wait=True)

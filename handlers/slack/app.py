@@ -1,0 +1,115 @@
+"""The Slack app, built by a factory: nothing happens at import time, all configuration is passed in.
+
+    app = build_slack_app(walkbot=walkbot, store=store, signing_secret=..., token=...)
+
+Bolt checks every request's signature, then two middlewares run before any listener: repeats of an
+event Slack already sent are dropped, and the school is found from the request's workspace.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.errors import WalkbotError
+from bot.router import SORRY, Walkbot
+from handlers.slack import listeners
+from handlers.slack.modals import done_view
+from storage.db import Store
+
+log = logging.getLogger("walkbot.slack")
+
+
+def build_slack_app(*, walkbot: Walkbot, store: Store, signing_secret: str, token: str | None = None,
+                    installation_store=None, oauth_settings=None, client: WebClient | None = None,
+                    process_before_response: bool = True) -> App:
+    """One Bolt app for every way of running it (HTTP, Socket Mode, multi-workspace OAuth).
+
+    `client` (e.g. pointed at a local stand-in) wins over `token`. Building never calls Slack: with a
+    single workspace's token Bolt runs auth.test on the first request instead of at start.
+    """
+    app = App(
+        name="walkbot",
+        logger=log,
+        signing_secret=signing_secret,
+        token=None if client else token,
+        client=client,
+        installation_store=installation_store,
+        oauth_settings=oauth_settings,
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+    )
+    app.use(_drop_repeated_events(RecentEvents()))
+    app.use(_find_school(store))
+    app.error(_never_a_500)
+    listeners.register(app, walkbot)
+    return app
+
+
+class RecentEvents:
+    """Event ids seen lately. Slack sends an event again when an answer was slow (X-Slack-Retry-Num)."""
+
+    def __init__(self, size: int = 5000):
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        with self._lock:
+            if event_id in self._seen:
+                return False
+            self._seen[event_id] = None
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return True
+
+
+def _drop_repeated_events(recent: RecentEvents):
+    def drop_repeated_events(body: dict, next) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        if event_id and not recent.first_time(event_id):
+            log.info("event %s already handled: a retry, acknowledged and dropped", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return drop_repeated_events
+
+
+def _find_school(store: Store):
+    """context["school"]: the school whose Slack workspace sent the request (None only for App Home events)."""
+
+    def find_school(body: dict, context, next) -> BoltResponse | None:
+        try:
+            with store.uow() as uow:
+                school = uow.schools.by_slack_team(context.team_id) if context.team_id else None
+        except WalkbotError as err:  # the database is out of reach: say so, change nothing
+            return _say(body, str(err))
+        if school is None and body.get("type") != "event_callback":
+            log.warning("a request from Slack workspace %s, which no school is linked to", context.team_id)
+            return _say(body, listeners.UNLINKED)
+        context["school"] = school
+        return next()
+
+    return find_school
+
+
+def _say(body: dict, text: str) -> BoltResponse:
+    """Answer a request straight away, without a listener: in words for a command, in place of a form."""
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    if body.get("type") == "view_submission":
+        return BoltResponse(status=200, body={"response_action": "update",
+                                              "view": done_view("walkbot", text).to_dict()})
+    return BoltResponse(status=200, body="")
+
+
+def _never_a_500(error: Exception, body: dict, request) -> BoltResponse:
+    """A listener failed (a bug, Slack refusing a call): log it; the person still gets an answer."""
+    log.error("walkbot's Slack listener failed: %r", error, exc_info=error)
+    acked = request.context.ack.response
+    if acked is not None:  # they have their answer already; what failed came after it
+        return BoltResponse(status=200, body=acked.body, headers=acked.headers)
+    return _say(body, SORRY)

@@ -1,0 +1,330 @@
+"""Modals: the forms behind a bare /visit and /walk plan, and the answers that need a time or a reason.
+
+A form's values become a core command directly (no round trip through text). When the core says no,
+the form comes back: against its fields when that says it all, otherwise re-drawn with the user's values,
+every reason at the top (the clause quoted) and the nearest allowed times as buttons.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Mapping
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    TimePickerElement,
+    UrlInputElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import commands as c
+from bot.errors import Refused
+from bot.model import VisitKind
+from bot.notices import when_text
+from bot.router import Reply
+from bot.rules import kind_words
+from bot.school import School
+from handlers.slack.blocks import button, clip, context, plain, sections
+
+PROPOSE, WALK, SUGGEST, DECLINE = "propose", "walk", "suggest", "decline"  # callback ids
+PROPOSE_AT, SUGGEST_AT = "propose.at", "suggest.at"  # the buttons offering an allowed time instead
+VALUE = "value"  # every input's action id; its block id says which field it is
+TEXT_MAX = 2000  # the grammar's limit for focus, feedback and reasons
+ERROR_MAX = 1000
+LABEL_MAX, HINT_MAX, TITLE_MAX = 2000, 2000, 24
+_MINUTES = (10, 15, 20, 30, 40, 45, 50, 60, 90, 120)
+
+
+# --- fields ----------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Field:
+    block: str
+    label: str
+    kind: str  # user, users, date, time, select, text, long_text, url
+    optional: bool = False
+    hint: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) of a select
+
+
+def _element(f: Field, value: Any):
+    match f.kind:
+        case "user":
+            return UserSelectElement(action_id=VALUE, initial_user=value, placeholder=plain("Choose someone", 150))
+        case "users":
+            return UserMultiSelectElement(action_id=VALUE, initial_users=value or None,
+                                          placeholder=plain("Choose people", 150))
+        case "date":
+            return DatePickerElement(action_id=VALUE, initial_date=value)
+        case "time":
+            return TimePickerElement(action_id=VALUE, initial_time=value)
+        case "select":
+            options = [Option(value=v, label=clip(label, 75)) for v, label in f.options]
+            chosen = next((o for o in options if o.value == value), None)
+            return StaticSelectElement(action_id=VALUE, options=options, initial_option=chosen)
+        case "url":
+            return UrlInputElement(action_id=VALUE, initial_value=value)
+        case _:
+            return PlainTextInputElement(action_id=VALUE, initial_value=(value or "")[:TEXT_MAX] or None,
+                                         multiline=f.kind == "long_text", max_length=TEXT_MAX)
+
+
+def read_values(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A submitted (or clicked-in) form's values by block id: user ids, ISO dates, HH:MM, option values, text."""
+    found = {}
+    for block, actions in (view.get("state") or {}).get("values", {}).items():
+        picked = actions.get(VALUE) or {}
+        option = picked.get("selected_option") or {}
+        found[block] = (picked.get("selected_user") or picked.get("selected_users") or picked.get("selected_date")
+                        or picked.get("selected_time") or option.get("value") or picked.get("value"))
+    return found
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """Why a form comes back: messages for its fields, messages about the whole, times that would do."""
+
+    fields: Mapping[str, str] = field(default_factory=dict)  # block id -> message
+    general: tuple[str, ...] = ()
+    headline: str | None = None
+    alternatives: tuple[tuple[str, str], ...] = ()  # (button text, local ISO time)
+
+    def ack(self, redraw) -> dict:
+        """What to answer the submission with; `redraw(trouble)` builds the form again with the user's values."""
+        if self.fields and not self.general and not self.alternatives:
+            return {"response_action": "errors",
+                    "errors": {block: clip(message, ERROR_MAX) for block, message in self.fields.items()}}
+        return {"response_action": "update", "view": redraw(self)}
+
+
+class FieldError(Exception):
+    """A form value the core could not even be asked about (a missing date...)."""
+
+    def __init__(self, block: str, message: str):
+        super().__init__(message)
+        self.trouble = Trouble(fields={block: message})
+
+
+def trouble_from(reply: Reply, school: School, blocks: Mapping[str | None, str], verb: str) -> Trouble:
+    """The core's refusal sorted onto a form: each broken rule against its field, clause quoted."""
+    err = reply.error
+    if not isinstance(err, Refused):
+        return Trouble(general=(reply.text,))
+    on_fields: dict[str, str] = {}
+    general = []
+    for v in err.violations:
+        block = blocks.get(v.field)
+        if block:
+            on_fields[block] = f"{on_fields[block]}\n{v}" if block in on_fields else str(v)
+        else:
+            general.append(str(v))
+    alternatives = tuple((f"{verb} {when_text(school, slot.start)} instead",
+                          f"{school.calendar.local(slot.start):%Y-%m-%dT%H:%M}") for slot in err.alternatives)
+    return Trouble(on_fields, tuple(general), "The agreement doesn't allow that:", alternatives)
+
+
+def _form(callback: str, title: str, submit: str, fields: tuple[Field, ...], values: Mapping[str, Any],
+          trouble: Trouble | None, *, intro: str | None = None, metadata: str | None = None,
+          alternatives_action: str | None = None) -> View:
+    blocks: list[Block] = [context(intro)] if intro else []
+    if trouble and (trouble.general or trouble.alternatives or trouble.headline):
+        lines = [f"*{trouble.headline}*"] if trouble.headline else []
+        lines += [f"• {m}" for m in (*trouble.general, *trouble.fields.values())]
+        blocks += sections("\n".join(lines), most=4)
+        if trouble.alternatives and alternatives_action:
+            blocks.append(context("Nearest times that would be allowed:"))
+            blocks.append(ActionsBlock(block_id="alternatives", elements=[
+                button(text, alternatives_action, value, "primary" if n == 0 else None)
+                for n, (text, value) in enumerate(trouble.alternatives)]))
+    for f in fields:
+        problem = trouble.fields.get(f.block) if trouble else None
+        hint = f"⚠️ {problem}" if problem else f.hint
+        blocks.append(InputBlock(block_id=f.block, label=plain(f.label, LABEL_MAX), optional=f.optional,
+                                 element=_element(f, values.get(f.block)),
+                                 hint=plain(hint, HINT_MAX) if hint else None))
+    return View(type="modal", callback_id=callback, title=plain(title, TITLE_MAX), submit=plain(submit, TITLE_MAX),
+                close=plain("Cancel", TITLE_MAX), blocks=blocks, private_metadata=metadata)
+
+
+def done_view(title: str, text: str) -> View:
+    """What a form turns into once the core has said yes: the reply, and nothing left to submit."""
+    return View(type="modal", title=plain(title, TITLE_MAX), close=plain("Done", TITLE_MAX), blocks=sections(text))
+
+
+def at(values: Mapping[str, Any], local_iso: str) -> dict[str, Any]:
+    """The form's values with the date and time of an alternative the user picked."""
+    moment = datetime.fromisoformat(local_iso)
+    return {**values, "date": moment.date().isoformat(), "time": f"{moment:%H:%M}"}
+
+
+def _when(values: Mapping[str, Any]) -> c.When:
+    return c.When(day=_day(values, "date"), time=_time(values, "time"))
+
+
+def _day(values: Mapping[str, Any], block: str) -> date:
+    try:
+        return date.fromisoformat(values.get(block) or "")
+    except ValueError:
+        raise FieldError(block, "Choose a date.")
+
+
+def _time(values: Mapping[str, Any], block: str) -> time:
+    try:
+        return time.fromisoformat(values.get(block) or "")
+    except ValueError:
+        raise FieldError(block, "Choose a time.")
+
+
+def _text(values: Mapping[str, Any], block: str) -> str | None:
+    return (values.get(block) or "").strip() or None
+
+
+def _people(values: Mapping[str, Any], block: str) -> tuple[str, ...]:
+    """Slack user ids as mentions, the form the core's staff lookup reads."""
+    return tuple(f"<@{user}>" for user in values.get(block) or ())
+
+
+def _minutes_words(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} minutes"
+    return f"{hours} hour{'s' if hours > 1 else ''}" + (f" {rest} minutes" if rest else "")
+
+
+# --- proposing a visit -----------------------------------------------------------------------------------------------
+
+# Violation.field -> the block showing it; "start" is the date and time together, shown on the date.
+PROPOSE_BLOCKS = {"start": "date", "minutes": "minutes", "visitors": "visitors", "focus": "focus",
+                  "feedback": "feedback", "teacher": "teacher", "kind": "kind"}
+
+
+def _propose_fields(school: School) -> tuple[Field, ...]:
+    policy = school.policy
+    longest = policy.max_visit_minutes or max(_MINUTES)
+    lengths = sorted({m for m in _MINUTES if m <= longest} | {policy.default_visit_minutes})
+    kinds = [k for k in VisitKind if k is not VisitKind.LEARNING_WALK]  # walks are planned with /walk plan
+    return (
+        Field("teacher", "Whose class?", "user"),
+        Field("date", "Date", "date"),
+        Field("time", "Time", "time"),
+        Field("minutes", "How long", "select", options=tuple((str(m), _minutes_words(m)) for m in lengths)),
+        Field("kind", "Kind of visit", "select", options=tuple((k.value, kind_words(k).capitalize()) for k in kinds)),
+        Field("focus", "Focus", "long_text", optional=True, hint="What you will look at, agreed with the teacher"),
+        Field("feedback", "Feedback arrangements", "long_text", optional=True,
+              hint="When and how you will talk about it afterwards"),
+        Field("visitors", "Who else is visiting", "users", optional=True),
+        Field("pro_forma", "Pro forma link", "url", optional=True,
+              hint="Any note-taking sheet: it is shared with the teacher before the visit"),
+    )
+
+
+def propose_view(school: School, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
+    given = {k: v for k, v in (values or {}).items() if v}
+    values = {"minutes": str(school.policy.default_visit_minutes), "kind": VisitKind.PEER.value, **given}
+    return _form(PROPOSE, "Propose a visit", "Propose", _propose_fields(school), values, trouble,
+                 intro="The class teacher is asked to agree. walkbot checks your school's agreement first.",
+                 alternatives_action=PROPOSE_AT)
+
+
+def propose_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.ProposeVisit:
+    if not values.get("teacher"):
+        raise FieldError("teacher", "Choose whose class to visit.")
+    try:
+        minutes = int(values["minutes"]) if values.get("minutes") else None
+    except ValueError:
+        raise FieldError("minutes", "Choose how long the visit lasts.")
+    try:
+        kind = VisitKind(values.get("kind") or VisitKind.PEER)
+    except ValueError:
+        raise FieldError("kind", "Choose the kind of visit.")
+    return c.ProposeVisit(school_id=school_id, actor=actor, teacher=f"<@{values['teacher']}>", when=_when(values),
+                          minutes=minutes, kind=kind, focus=_text(values, "focus"),
+                          feedback=_text(values, "feedback"), pro_forma=_text(values, "pro_forma"),
+                          visitors=_people(values, "visitors"))
+
+
+# --- planning a learning walk ----------------------------------------------------------------------------------------
+
+WALK_BLOCKS = {"start": "date", "visitors": "walkers", "focus": "focus"}
+
+
+def _walk_fields(school: School) -> tuple[Field, ...]:
+    minutes = school.policy.walk_visit_max_minutes
+    each = f", {minutes} minutes each" if minutes else ""
+    return (
+        Field("date", "Date", "date"),
+        Field("start", "Starts", "time"),
+        Field("end", "Ends", "time"),
+        Field("focus", "Focus", "long_text", hint="What the walk looks at: learning, never one person's performance"),
+        Field("walkers", "Who is walking", "users"),
+        Field("rooms", "Whose rooms", "users", optional=True,
+              hint=f"Each room is proposed to its teacher, back to back{each}"),
+    )
+
+
+def walk_view(school: School, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
+    return _form(WALK, "Plan a learning walk", "Plan", _walk_fields(school), values or {}, trouble,
+                 intro="The programme goes to all staff when your agreement says it must.")
+
+
+def walk_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.PlanWalk:
+    day, start, end = _day(values, "date"), _time(values, "start"), _time(values, "end")
+    if end <= start:
+        raise FieldError("end", "The walk must end after it starts.")
+    return c.PlanWalk(school_id=school_id, actor=actor, day=day, start=start, end=end, focus=_text(values, "focus"),
+                      walkers=_people(values, "walkers"), rooms=_people(values, "rooms"))
+
+
+# --- answering: another time, or a reason to decline -----------------------------------------------------------------
+
+SUGGEST_BLOCKS = {"start": "date"}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an answer's form was opened: a message to update in place (channel, ts), or the App Home."""
+
+    visit_id: int
+    channel: str | None = None
+    ts: str | None = None
+
+    def dump(self) -> str:
+        return json.dumps({"visit": self.visit_id, "channel": self.channel, "ts": self.ts})
+
+    @classmethod
+    def of(cls, view: Mapping[str, Any]) -> "Origin":
+        data = json.loads(view.get("private_metadata") or "{}")
+        return cls(int(data["visit"]), data.get("channel"), data.get("ts"))
+
+
+def suggest_view(origin: Origin, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
+    fields = (Field("date", "Date", "date"), Field("time", "Time", "time"))
+    return _form(SUGGEST, "Suggest another time", "Suggest", fields, values or {}, trouble,
+                 intro=f"Visit #{origin.visit_id}: the visitor is asked to accept the time you suggest.",
+                 metadata=origin.dump(), alternatives_action=SUGGEST_AT)
+
+
+def suggest_command(values: Mapping[str, Any], origin: Origin, *, school_id: int, actor: str) -> c.SuggestTime:
+    return c.SuggestTime(school_id=school_id, actor=actor, visit_id=origin.visit_id, when=_when(values))
+
+
+def decline_view(origin: Origin, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
+    fields = (Field("reason", "Why?", "long_text", hint="The visitor sees this."),)
+    return _form(DECLINE, f"Decline visit #{origin.visit_id}", "Decline", fields, values or {}, trouble,
+                 metadata=origin.dump())
+
+
+def decline_command(values: Mapping[str, Any], origin: Origin, *, school_id: int, actor: str) -> c.DeclineVisit:
+    reason = _text(values, "reason")
+    if not reason:
+        raise FieldError("reason", "Say why, so the visitor understands.")
+    return c.DeclineVisit(school_id=school_id, actor=actor, visit_id=origin.visit_id, reason=reason)

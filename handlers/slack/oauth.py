@@ -1,0 +1,96 @@
+"""Installing walkbot into many workspaces by OAuth.
+
+slack_sdk's installation and state stores keep their rows in walkbot's own database (the tables
+come from migration 0002, never from create_all), and every credential column is encrypted at
+rest with WALKBOT_SECRET_KEY: a copied database or backup holds no usable token.
+"""
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine, Table, Text
+from sqlalchemy.types import TypeDecorator
+
+from handlers.slack.settings import KEY_HELP, SettingsError, SlackSettings
+
+# What walkbot asks a workspace for; manifest.yml must list exactly these (tests/test_manifest.py
+# says why each is needed).
+BOT_SCOPES = ("commands", "chat:write", "files:write")
+INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"
+STATE_SECONDS = 600  # an install link works for ten minutes
+
+# Columns of slack_sdk's tables that hold something that acts as a credential.
+SEALED_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token", "incoming_webhook_url")
+
+
+def token_cipher(secret_key: str) -> MultiFernet:
+    """WALKBOT_SECRET_KEY: one Fernet key, or several separated by commas to rotate keys: the first
+    encrypts, any of them decrypts."""
+    try:
+        return MultiFernet([Fernet(key.strip()) for key in secret_key.split(",") if key.strip()])
+    except ValueError:
+        raise SettingsError(f"WALKBOT_SECRET_KEY is not a Fernet key (or comma-separated keys). Make one with: "
+                            f"{KEY_HELP}") from None
+
+
+class Sealed(TypeDecorator[str]):
+    """Text encrypted on the way into the database and decrypted on the way out."""
+
+    impl = Text  # ciphertext is longer than the token; slack_sdk's String(200) would cut it on PostgreSQL
+    cache_ok = True
+
+    def __init__(self, cipher: MultiFernet):
+        super().__init__()
+        self.cipher = cipher
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        return None if value is None else self.cipher.encrypt(value.encode()).decode()
+
+    def process_result_value(self, value: str | None, dialect) -> str | None:
+        if value is None:
+            return None
+        try:
+            return self.cipher.decrypt(value.encode()).decode()
+        except InvalidToken:
+            raise SettingsError("A stored Slack token cannot be decrypted with WALKBOT_SECRET_KEY. If the key "
+                                "was changed, put the new key first and the old one after it, comma-separated."
+                                ) from None
+
+
+class EncryptedInstallationStore(SQLAlchemyInstallationStore):
+    """slack_sdk's SQLAlchemy installation store, unchanged except that credentials are sealed.
+
+    Sealing at the column type keeps all of slack_sdk's queries and its find/save logic as they
+    are: they only ever see plaintext, the database only ever sees ciphertext.
+    """
+
+    def __init__(self, *, client_id: str, engine: Engine, cipher: MultiFernet):
+        super().__init__(client_id=client_id, engine=engine)
+        for table in (self.installations, self.bots):
+            _seal(table, Sealed(cipher))
+
+
+def _seal(table: Table, sealed: Sealed) -> None:
+    # The tables are this instance's own (slack_sdk builds a fresh MetaData per store), and no
+    # statement has been compiled yet, so swapping the type here is safe.
+    for column in table.columns:
+        if column.name in SEALED_COLUMNS:
+            column.type = sealed
+
+
+def oauth_settings(*, settings: SlackSettings, engine: Engine) -> OAuthSettings:
+    """Bolt's OAuth flow over `engine` (walkbot's database): /slack/install and /slack/oauth_redirect."""
+    return OAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=EncryptedInstallationStore(
+            client_id=settings.client_id, engine=engine, cipher=token_cipher(settings.secret_key or "")),
+        # walkbot acts only as its bot user, never with a person's token.
+        installation_store_bot_only=True,
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+    )

@@ -1,0 +1,169 @@
+"""The two ways walkbot meets Slack: HTTP on an ASGI server (`walkbot serve`) and Socket Mode
+(`walkbot slack`). Both build everything when called, from settings; nothing happens at import.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from bot.clock import SystemClock
+from handlers.slack.runtime import SlackRuntime, build_slack
+from handlers.slack.settings import SettingsError, SlackSettings
+
+EVENTS_PATH = "/slack/events"  # commands, interactivity and events all come here
+HEALTH_PATH = "/healthz"
+# Far above anything Slack sends (a big view submission is tens of kilobytes), far below harm.
+MAX_BODY = 1 << 20
+SLACK_TYPES = ("application/x-www-form-urlencoded", "application/json")
+
+# Called with the runtime once it is built, before serving; what it returns (if anything) is called
+# on the way out. The notices dispatcher starts and stops here.
+OnStart = Callable[[SlackRuntime], Callable[[], None] | None]
+
+
+class SlackHttp:
+    """The ASGI app: Slack's requests into Bolt, the OAuth pages, GET /healthz; nothing else.
+
+    Bolt's own ASGI adapter runs the synchronous App on the event loop and reads bodies without
+    limit. Here Bolt runs in worker threads, so one slow request holds up no other, and requests
+    Slack would never send get a 4xx before Bolt sees them: too big (413), a content type Slack
+    does not use (415), no numeric timestamp (401), bytes that are not UTF-8 or a body that does
+    not parse (400). The signature itself is Bolt's to check (401).
+    """
+
+    def __init__(self, *, bolt: App, max_body: int = MAX_BODY):
+        self.max_body = max_body
+        self.routes: dict[tuple[str, str], Callable[[BoltRequest], BoltResponse]] = {("POST", EVENTS_PATH): bolt.dispatch}
+        if bolt.oauth_flow is not None:
+            self.routes[("GET", bolt.oauth_flow.install_path)] = bolt.oauth_flow.handle_installation
+            self.routes[("GET", bolt.oauth_flow.redirect_uri_path)] = bolt.oauth_flow.handle_callback
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":  # uvicorn runs with lifespan off; walkbot serves no websockets
+            return
+        response = await self._respond(scope, receive)
+        await send(response.get_response_start())
+        await send(response.get_response_body())
+
+    async def _respond(self, scope: dict, receive: Callable) -> AsgiHttpResponse:
+        method, path = scope["method"], scope["path"]
+        if path == HEALTH_PATH:
+            return _plain(200, "ok") if method in ("GET", "HEAD") else _plain(405, "Method Not Allowed")
+        handler = self.routes.get((method, path))
+        if handler is None:
+            known = any(path == p for _, p in self.routes)
+            return _plain(405, "Method Not Allowed") if known else _plain(404, "Not Found")
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        if method == "POST":
+            content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type not in SLACK_TYPES:
+                return _plain(415, "Unsupported Media Type")
+            # Bolt checks the signature, but slack_sdk's verifier raises on a timestamp that is not a
+            # number (and the error would reach the app's error handler): no such request is Slack's.
+            if not headers.get("x-slack-request-timestamp", "").isdigit():
+                return _plain(401, "Unauthorized")
+            if not headers.get("content-length", "0").isdigit():
+                return _plain(400, "Bad Request")
+            if int(headers.get("content-length", "0")) > self.max_body:
+                return _plain(413, "Payload Too Large")
+        body = await _read_body(receive, self.max_body)
+        if body is None:
+            return _plain(413, "Payload Too Large")
+        try:
+            request = BoltRequest(body=body.decode("utf-8"), query=scope["query_string"].decode("latin-1"),
+                                  headers=headers)
+        except Exception:  # only parsing so far: not UTF-8, not JSON, JSON that is not an object...
+            return _plain(400, "Bad Request")
+        answer = await asyncio.to_thread(handler, request)
+        return AsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+
+
+async def _read_body(receive: Callable, limit: int) -> bytes | None:
+    """The whole body, or None once it passes `limit` bytes (a chunked body has no Content-Length)."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
+        if not message.get("more_body", False):  # also the end when the client disconnects
+            return bytes(body)
+
+
+def _plain(status: int, text: str) -> AsgiHttpResponse:
+    return AsgiHttpResponse(status=status, headers={"content-type": ["text/plain; charset=utf-8"]}, body=text)
+
+
+def serve(*, settings: SlackSettings, db_url: str | None = None, host: str = "127.0.0.1", port: int = 3000,
+          on_start: OnStart | None = None) -> int:
+    """`walkbot serve`: refuses to start without SLACK_SIGNING_SECRET; runs until Ctrl-C or SIGTERM."""
+    settings.check_http()
+    runtime = build_slack(settings=settings, db_url=db_url, clock=SystemClock())
+    # lifespan off: start-up and shut-down are on_start's, around the server, in this thread.
+    config = uvicorn.Config(SlackHttp(bolt=runtime.app), host=host, port=port, lifespan="off",
+                            server_header=False, timeout_graceful_shutdown=10)
+    _run(runtime, on_start, uvicorn.Server(config).run)
+    return 0
+
+
+def socket_mode(*, settings: SlackSettings, db_url: str | None = None, on_start: OnStart | None = None) -> int:
+    """`walkbot slack`: one workspace over Socket Mode (no public URL needed); runs until stopped."""
+    settings.check_socket_mode()
+    runtime = build_slack(settings=settings, db_url=db_url, clock=SystemClock())
+    handler = SocketModeHandler(runtime.app, app_token=settings.app_token)
+
+    def connect_and_wait() -> None:
+        try:
+            handler.connect()
+        except SlackApiError as err:
+            raise SettingsError(f"Slack did not accept SLACK_APP_TOKEN ({err.response.get('error')}): it must be "
+                                "an app-level token with the connections:write scope.") from None
+        if not handler.client.is_connected():  # slack_sdk logs why and would retry; say so and stop
+            raise SettingsError("walkbot could not connect to Slack over Socket Mode: the log above says why.")
+        print("walkbot: connected to Slack over Socket Mode (Ctrl-C to stop).", flush=True)
+        threading.Event().wait()
+
+    try:
+        _run(runtime, on_start, connect_and_wait)
+    finally:
+        handler.close()
+    return 0
+
+
+def _run(runtime: SlackRuntime, on_start: OnStart | None, run: Callable[[], None]) -> None:
+    stop = on_start(runtime) if on_start else None
+    try:
+        with _until_stopped():
+            run()
+    finally:
+        if stop:
+            stop()
+        runtime.store.close()
+
+
+@contextmanager
+def _until_stopped() -> Iterator[None]:
+    """SIGTERM (how a deployment stops a process) ends the run as Ctrl-C does: clean-up runs, exit 0.
+
+    uvicorn shuts down gracefully on either signal and then raises it again, which lands here.
+    """
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

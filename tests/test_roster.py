@@ -1,0 +1,82 @@
+"""The staff list kept from chat (/visit staff ...): SLT only; school.yml re-loads keep who SLT added."""
+from __future__ import annotations
+
+from bot import commands as c
+from handlers.wiring import load_school
+
+NIA = '/visit staff add @U09NIA "Nia Jones" roles teacher,promoted manager @rachel handle nia'
+
+
+def active(chat) -> set[str]:
+    with chat.store.uow() as uow:
+        return {s.chat_id for s in uow.staff.all(chat.school.id)}
+
+
+def test_slt_add_someone_who_is_told_and_can_then_use_walkbot(chat):
+    reply = chat.say(NIA)
+    assert reply.startswith("Added Nia Jones to Durants Demo School's staff list (promoted, teacher, line manager "
+                            "Rachel Carli). They have been told.")
+    assert "→ Nia Jones: Rachel Carli added you to Durants Demo School's staff list in walkbot" in reply
+    chat.say("as @nia")
+    assert chat.say("/visit limits").startswith("Nia Jones, session 2026-27: 0 of 3 observations")
+
+
+def test_adding_someone_already_there_or_with_a_taken_handle_is_refused(chat):
+    assert chat.say('/visit staff add @U03TOM "Tom Baker"') == "Tom Baker is already on the staff list (teacher)."
+    assert "@tom is already Tom Baker's handle" in chat.say('/visit staff add @U09NIA "Nia" handle tom')
+    assert "can't find @nobody" in chat.say('/visit staff add @U09NIA "Nia" manager @nobody')
+    assert "U09NIA" not in active(chat)
+
+
+def test_only_slt_keep_the_staff_list(chat):
+    chat.say("as @tom")
+    for command in (NIA, "/visit staff remove @amy", "/visit staff list"):
+        assert chat.say(command) == "Only SLT can change or see the staff list."
+    assert "U09NIA" not in active(chat) and "U04AMY" in active(chat)
+
+
+def test_the_list_says_who_was_added_in_chat(chat):
+    chat.say(NIA)
+    listing = chat.say("/visit staff list")
+    assert listing.startswith("Durants Demo School's staff list (8):")
+    assert "@nia       Nia Jones (promoted, teacher) · line manager Rachel Carli · added in chat" in listing
+    assert listing.endswith("@tom       Tom Baker (teacher) · line manager Daniela Barzanti")  # from school.yml
+
+
+def test_people_added_in_chat_survive_a_school_yml_reload_and_removed_ones_listed_there_come_back(chat):
+    chat.say(NIA)
+    reply = chat.say("/visit staff remove @amy")
+    assert reply.startswith("Took Amy Chen off Durants Demo School's staff list: they can no longer use walkbot")
+    assert "still listed in school.yml, so loading it again brings them back" in reply
+    assert "U04AMY" not in active(chat)
+    load_school(chat.store, None)
+    assert {"U09NIA", "U04AMY"} <= active(chat)
+
+
+def test_someone_taken_off_and_added_again_is_back(chat):
+    chat.say(NIA)
+    assert "school.yml" not in chat.say("/visit staff remove @nia")  # the file never listed Nia
+    assert chat.say(NIA.replace("handle nia", "")).startswith("Nia Jones is back on Durants Demo School's staff list")
+
+
+def test_no_one_takes_themselves_off(chat):
+    assert chat.say("/visit staff remove @rachel") == ("You can't take yourself off the staff list; ask another "
+                                                       "member of SLT.")
+
+
+def test_mistakes_in_the_command_are_explained(chat):
+    assert "Say their full name" in chat.say("/visit staff add @U09NIA roles teacher")
+    reply = chat.say('/visit staff add @U09NIA "N" roles wizard')
+    assert "'wizard' is not a role; roles are teacher, promoted, slt" in reply
+    assert "There is no command '/visit staff hire'" in chat.say("/visit staff hire @x")
+    assert [line.split(" ")[2] for line in chat.say("/visit help staff").splitlines()
+            if line.startswith("/visit")] == ["add", "remove", "list"]
+
+
+def test_who_am_i_and_the_overview_read_as_text_too(chat):
+    me = chat.bot.run(c.WhoAmI(school_id=chat.school.id, actor="U03TOM"), chat.school)
+    assert me.text == "You are Tom Baker (teacher) on Durants Demo School's staff list."
+    overview = chat.bot.run(c.ShowOverview(school_id=chat.school.id, actor="U01HEAD"), chat.school).text
+    assert overview.startswith("You have no visits coming up and nothing awaits your answer.")
+    assert "Visits per teacher this session:\n  Amy Chen: 0 of 3 observations used this year · 0 of 180 minutes" \
+        in overview
