@@ -11,7 +11,8 @@ from bot.errors import InputError
 from bot.model import Role, VisitKind
 from bot.when import looks_like_duration, parse_date, parse_duration, parse_time_or_period
 
-KINDS = ", ".join(k.value for k in VisitKind)
+# Learning-walk visits are booked with /walk plan, so they are not offered here.
+KINDS = ", ".join(k.value for k in VisitKind if k is not VisitKind.LEARNING_WALK)
 ROLES = ", ".join(r.value for r in Role)
 _ROLE_NAMES = frozenset(r.value for r in Role)
 _SLACK_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>")

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from bot import commands as c
 from bot import overview, roster, services, walks
-from bot.errors import NotFound, WalkbotError
+from bot.errors import NotFound, Unavailable, WalkbotError
 from bot.grammar import help_text, parse
 from bot.ports import Clock, UnitOfWork
 from bot.replies import render, render_error
@@ -76,19 +76,23 @@ class Walkbot:
             if isinstance(cmd, c.Help):
                 return Reply(help_text(cmd.topic))
             return self.run(cmd, school)
-        except WalkbotError as err:
-            return Reply(render_error(err, school), error=err)
-        except Exception as err:  # a bug must not reach the user as a stack trace
-            log.exception("walkbot failed while handling a command")
-            return Reply(SORRY, error=err)
+        except Exception as err:
+            return _failure(err, school, "reading a command")
 
     def run(self, cmd: c.Command, school=None) -> Reply:
         """Run an already-parsed command (buttons and modals build commands without text)."""
         try:
             result = SERVICES[type(cmd)](cmd, self.uow_factory(), self.clock)
             return Reply(render(result), result)
-        except WalkbotError as err:
-            return Reply(render_error(err, school), error=err)
         except Exception as err:
-            log.exception("walkbot failed while running %s", type(cmd).__name__)
-            return Reply(SORRY, error=err)
+            return _failure(err, school, f"running {type(cmd).__name__}")
+
+
+def _failure(err: Exception, school, doing: str) -> Reply:
+    """What the person is told when a request fails; a bug is logged, never shown as a stack trace."""
+    if isinstance(err, Unavailable):  # the person is asked to retry; the operator needs the cause
+        log.warning("the database could not be reached while %s: %r", doing, err.__cause__)
+    if isinstance(err, WalkbotError):
+        return Reply(render_error(err, school), error=err)
+    log.error("walkbot failed while %s", doing, exc_info=err)
+    return Reply(SORRY, error=err)

@@ -73,8 +73,9 @@ def open_scope(uow: UnitOfWork, cmd: c.Command, clock: Clock) -> Scope:
     return Scope(uow, school, actor, tuple(uow.staff.all(school.id)), clock.now())
 
 
-def _visit(scope: Scope, visit_id: int) -> Visit:
-    visit = scope.uow.visits.get(scope.school.id, visit_id)
+def _visit(scope: Scope, visit_id: int, *, lock: bool = True) -> Visit:
+    """The visit, held until commit unless only read: two answers to one visit run one after the other."""
+    visit = scope.uow.visits.get(scope.school.id, visit_id, lock=lock)
     if visit is None or not _may_see(scope.actor, visit):
         raise NotFound(f"There is no visit #{visit_id} that you can see. Say /visit list for yours.")
     return visit
@@ -492,7 +493,7 @@ def raise_concern(cmd: c.RaiseConcern, uow: UnitOfWork, clock: Clock) -> Said:
 def show_visit(cmd: c.ShowVisit, uow: UnitOfWork, clock: Clock) -> VisitDetail:
     with uow:
         scope = open_scope(uow, cmd, clock)
-        visit = _visit(scope, cmd.visit_id)
+        visit = _visit(scope, cmd.visit_id, lock=False)
         return VisitDetail(scope.school, visit, scope.names, show_notes=scope.actor.chat_id in visit.people)
 
 

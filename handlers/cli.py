@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 
 from bot.clock import FixedClock
-from bot.errors import WalkbotError
+from bot.errors import Unavailable, WalkbotError
 from bot.policy import PRESET_IDS, load_preset, policy_table
 
 
@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except WalkbotError as err:
-        print(f"walkbot: {err}", file=sys.stderr)
+        cause = f" ({err.__cause__})" if isinstance(err, Unavailable) and err.__cause__ else ""
+        print(f"walkbot: {err}{cause}", file=sys.stderr)
         return 2
 
 

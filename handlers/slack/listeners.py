@@ -5,7 +5,6 @@ sends bulk messages: what other people are told goes to the outbox, and the disp
 """
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable, Mapping
 
 from slack_bolt import App
@@ -64,9 +63,6 @@ def _form_for(command: str, text: str) -> str | None:
 class Listeners:
     def __init__(self, walkbot: Walkbot):
         self.walkbot = walkbot
-        # Answers about one visit run one after another in this process, so the second of a double click
-        # finds the first one's result (a fixed set of locks: visit id modulo its size).
-        self._locks = tuple(threading.Lock() for _ in range(64))
 
     # --- typed commands, and the forms they open ------------------------------------------------------------------
 
@@ -150,9 +146,6 @@ class Listeners:
 
     # --- answering a visit: buttons on a message or on the App Home -------------------------------------------------
 
-    def _lock(self, visit_id: int) -> threading.Lock:
-        return self._locks[visit_id % len(self._locks)]
-
     @staticmethod
     def _origin(body: dict, visit_id: int) -> m.Origin:
         container = body.get("container") or {}
@@ -166,8 +159,7 @@ class Listeners:
         school, user, visit_id = context["school"], context.user_id, int(action["value"])
         cmd = ANSWERS[action["action_id"]](school_id=school.id, actor=user, visit_id=visit_id)
         origin = self._origin(body, visit_id)
-        with self._lock(visit_id):
-            reply = self.walkbot.run(cmd, school)
+        reply = self.walkbot.run(cmd, school)
         if reply.ok:
             self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
             return
@@ -201,8 +193,7 @@ class Listeners:
         client.views_open(trigger_id=body["trigger_id"], view=m.decline_view(origin))
 
     def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, blocks, verb: str):
-        with self._lock(origin.visit_id):
-            return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks,
+        return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks,
                              verb)
 
     def suggest_submitted(self, ack, view: dict, client: WebClient, context) -> None:
