@@ -419,7 +419,7 @@ def write_record(cmd: c.WriteRecord, uow: UnitOfWork, clock: Clock) -> VisitDone
         uow.visits.update(visit)
         out = scope.outbox()
         out.tell_all(visit.people, "record", f"{scope.actor.name} wrote the record of dialogue for visit #{visit.id}: "
-                     f"“{cmd.text}”. If it is right, say /visit record {visit.id} agree; if not, write your "
+                     f"“{cmd.text}”\nIf it is right, say /visit record {visit.id} agree; if not, write your "
                      f"version with /visit record {visit.id} \"...\".", visit=visit, except_=scope.actor.chat_id)
         replan(scope, out, visit)
         return scope.done(visit, "record written", out)
