@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 
 from bot.model import Role, VisitKind
 
@@ -38,7 +38,7 @@ class VisitCommand(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AgreeVisit(VisitCommand):
-    pass
+    asked_start: datetime | None = None  # the time the person was shown (a button on an older message)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +53,7 @@ class SuggestTime(VisitCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class AcceptSuggestion(VisitCommand):
-    pass
+    asked_start: datetime | None = None  # the suggested time the visitor was shown
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -211,9 +211,11 @@ def agree_visit(cmd: c.AgreeVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         scope = open_scope(uow, cmd, clock)
         visit = _visit(scope, cmd.visit_id)
         if visit.status is VisitStatus.COUNTERED and scope.actor.chat_id in visit.visitors:
+            _still_asked(scope, visit, visit.suggested_start, cmd.asked_start)
             return _accept(scope, visit)
         require(scope.actor.chat_id == visit.teacher, "Only the class teacher can agree a visit to their class.")
         _state(visit, {VisitStatus.PROPOSED}, "agreed")
+        _still_asked(scope, visit, visit.start, cmd.asked_start)
         warnings = enforce_rules(scope, _plan(scope, visit), booking=True)
         visit = visit.but(status=VisitStatus.AGREED)
         uow.visits.update(visit)
@@ -253,7 +255,15 @@ def accept_suggestion(cmd: c.AcceptSuggestion, uow: UnitOfWork, clock: Clock) ->
         visit = _visit(scope, cmd.visit_id)
         require(scope.actor.chat_id in visit.visitors, "Only a visitor can accept the time the teacher suggested.")
         _state(visit, {VisitStatus.COUNTERED}, "accepted")
+        _still_asked(scope, visit, visit.suggested_start, cmd.asked_start)
         return _accept(scope, visit)
+
+
+def _still_asked(scope: Scope, visit: Visit, now_asked: datetime | None, asked: datetime | None) -> None:
+    """An answer given on an older message must be about the time the visit is still asking about."""
+    if asked is not None and now_asked != asked:
+        raise WrongState(f"Visit #{visit.id} has changed since that message: it now asks about "
+                         f"{when_text(scope.school, now_asked)}. Say /visit show {visit.id} to see it.")
 
 
 def _accept(scope: Scope, visit: Visit) -> VisitDone:

@@ -146,3 +146,24 @@ def test_someone_else_pressing_the_button_changes_nothing(slack):
     [said] = slack.calls("response")
     assert "There is no visit #1 that you can see" in said.args["text"]
     assert rows(slack.store) == before and slack.calls("chat.update") == []
+
+
+def test_agree_on_a_message_about_a_time_since_moved_does_not_agree_the_new_time(slack):
+    first = propose(slack)
+    agree = next(e for b in first.message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == "visit.agree")
+    moved = slack.command(SAM, "move 1 2027-02-05 P2")
+    assert "is now proposed for Fri 5 Feb 2027 at 09:50" in moved.text
+    again = next(p for p in slack.deliver() if p.notice.kind == "proposal")
+
+    slack.click(TOM, "visit.agree", agree["value"], message=first)  # the button Tom was shown first
+    assert status(slack) is VisitStatus.PROPOSED
+    [said] = slack.calls("response")
+    assert "has changed since that message: it now asks about Fri 5 Feb 2027 at 09:50" in said.args["text"]
+    assert "Waiting for the class teacher to answer" in updated(slack, first)  # its buttons are gone
+
+    new_agree = next(e for b in again.message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                     if e["action_id"] == "visit.agree")
+    slack.click(TOM, "visit.agree", new_agree["value"], message=again)
+    assert status(slack) is VisitStatus.AGREED
+    assert "✅ Agreed: Fri 5 Feb 2027 at 09:50" in updated(slack, again)

@@ -6,6 +6,7 @@ which checks Slack's lengths and counts; texts are clipped first, so Slack never
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Iterable, Mapping
 
 from slack_sdk.models.blocks import (
@@ -96,9 +97,20 @@ def reply_message(text: str) -> dict:
 
 # --- visits: the buttons that answer them and their settled state -----------------------------------------------
 
-def answer_buttons(visit_id: int, *, to_teacher: bool) -> ActionsBlock:
+def answer_value(visit_id: int, asked: datetime | None) -> str:
+    """A button's value: the visit, and the time it asks about, so an answer on an older message is not
+    taken for a time the person was never shown."""
+    return f"{visit_id}@{int(asked.timestamp())}" if asked else str(visit_id)
+
+
+def read_answer_value(value: str) -> tuple[int, datetime | None]:
+    visit_id, _, at = value.partition("@")
+    return int(visit_id), datetime.fromtimestamp(int(at), timezone.utc) if at else None
+
+
+def answer_buttons(visit_id: int, *, to_teacher: bool, asked: datetime | None = None) -> ActionsBlock:
     """The teacher answers a proposal; the visitor answers the teacher's suggested time."""
-    value = str(visit_id)
+    value = answer_value(visit_id, asked)
     if to_teacher:
         elements = [button("Agree", AGREE, value, "primary"), button("Suggest another time", SUGGEST, value),
                     button("Decline", DECLINE, value, "danger")]
@@ -146,7 +158,8 @@ def notice_message(notice: Notice) -> dict:
     The hook SlackTransport calls to render every notice it posts.
     """
     if notice.visit_id is not None and notice.kind in ("proposal", "suggestion"):
-        blocks = [*sections(notice.text, most=5), answer_buttons(notice.visit_id, to_teacher=notice.kind == "proposal")]
+        blocks = [*sections(notice.text, most=5), answer_buttons(notice.visit_id, to_teacher=notice.kind == "proposal",
+                                                                   asked=notice.useful_until)]
         return message(notice.text, blocks)
     if notice.kind == "walk.announcement":
         title, _, rest = notice.text.partition("\n")

@@ -30,7 +30,9 @@ def _awaiting(o: Overview, visit: Visit) -> list[Block]:
     line = visit_line(o.school, visit, o.visits.names)
     if visit.status is VisitStatus.COUNTERED:
         line += f"\nThe teacher suggests {when_text(o.school, visit.suggested_start)} instead."
-    return [*sections(line, most=1), answer_buttons(visit.id, to_teacher=visit.teacher == o.me.chat_id)]
+    to_teacher = visit.teacher == o.me.chat_id
+    return [*sections(line, most=1), answer_buttons(
+        visit.id, to_teacher=to_teacher, asked=visit.start if to_teacher else visit.suggested_start)]
 
 
 def home_view(o: Overview, flash: str | None = None) -> View:

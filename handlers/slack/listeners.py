@@ -12,11 +12,12 @@ from slack_sdk import WebClient
 
 from bot import commands as c
 from bot.errors import WrongState
-from bot.model import Visit
+from bot.model import OPEN_STATUSES, Visit
 from bot.router import Reply, Walkbot
 from bot.school import School
 from handlers.slack import modals as m
-from handlers.slack.blocks import ACCEPT, AGREE, DECLINE, SUGGEST, WITHDRAW, reply_message, settled_message
+from handlers.slack.blocks import (ACCEPT, AGREE, DECLINE, SUGGEST, WITHDRAW, read_answer_value, reply_message,
+                                   settled_message)
 from handlers.slack.home import OPEN_PROPOSE, OPEN_WALK, home_view, notice_home
 
 ANSWERS = {AGREE: c.AgreeVisit, ACCEPT: c.AcceptSuggestion, WITHDRAW: c.WithdrawVisit}
@@ -156,8 +157,10 @@ class Listeners:
     def answer(self, ack, body: dict, action: dict, client: WebClient, context, respond) -> None:
         """Agree, Accept this time, Withdraw: the command runs as the person clicking."""
         ack()
-        school, user, visit_id = context["school"], context.user_id, int(action["value"])
-        cmd = ANSWERS[action["action_id"]](school_id=school.id, actor=user, visit_id=visit_id)
+        school, user = context["school"], context.user_id
+        visit_id, asked = read_answer_value(action["value"])
+        extra = {"asked_start": asked} if action["action_id"] in (AGREE, ACCEPT) else {}
+        cmd = ANSWERS[action["action_id"]](school_id=school.id, actor=user, visit_id=visit_id, **extra)
         origin = self._origin(body, visit_id)
         reply = self.walkbot.run(cmd, school)
         if reply.ok:
@@ -165,10 +168,12 @@ class Listeners:
             return
         if isinstance(reply.error, WrongState):
             # Answered already (a double click, an old message): show where the visit stands, not an error.
+            # If it still awaits an answer, it was moved since: the newer message asks about the new time.
             shown = self.walkbot.run(c.ShowVisit(school_id=school.id, actor=user, visit_id=visit_id), school)
             if shown.ok:
                 self._settle(client, school, user, origin, shown.result.visit, shown.result.names)
-                return
+                if shown.result.visit.status not in OPEN_STATUSES:
+                    return
         if origin.channel:
             respond(response_type="ephemeral", replace_original=False, **reply_message(reply.text))
         else:
@@ -184,12 +189,12 @@ class Listeners:
 
     def ask_time(self, ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
-        origin = self._origin(body, int(action["value"]))
+        origin = self._origin(body, read_answer_value(action["value"])[0])
         client.views_open(trigger_id=body["trigger_id"], view=m.suggest_view(origin))
 
     def ask_reason(self, ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
-        origin = self._origin(body, int(action["value"]))
+        origin = self._origin(body, read_answer_value(action["value"])[0])
         client.views_open(trigger_id=body["trigger_id"], view=m.decline_view(origin))
 
     def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, blocks, verb: str):
