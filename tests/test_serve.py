@@ -22,12 +22,12 @@ from handlers.slack.settings import SettingsError, SlackSettings
 from handlers.wiring import load_school
 from live import slash_command
 from socket_standin import SocketModeStandIn
-from standin import SlackStandIn
+from standin import SlackStandIn, fake_token
 from storage import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "xoxb-9-9-servetesttoken"
-APP_TOKEN = "xapp-1-A0WALK-9-servetestapptoken"
+TOKEN = fake_token("xoxb", "9-9-servetesttoken")
+APP_TOKEN = fake_token("xapp", "1-A0WALK-9-servetestapptoken")
 
 
 def environment(tmp_path, **settings: str) -> dict[str, str]:
@@ -119,7 +119,7 @@ def test_slack_connects_over_socket_mode_answers_a_command_and_stops_on_sigterm(
 @pytest.mark.parametrize("settings, missing", [
     ({}, "SLACK_APP_TOKEN is not set"),
     ({"SLACK_APP_TOKEN": TOKEN}, "SLACK_APP_TOKEN should start with xapp-"),
-    ({"SLACK_APP_TOKEN": "xapp-1-A0-1-abc"}, "SLACK_BOT_TOKEN is not set"),
+    ({"SLACK_APP_TOKEN": fake_token("xapp", "1-A0-1-abc")}, "SLACK_BOT_TOKEN is not set"),
 ])
 def test_slack_says_which_token_is_missing(tmp_path, monkeypatch, capsys, settings, missing):
     monkeypatch.chdir(tmp_path)

@@ -21,9 +21,9 @@ from handlers.slack.settings import SettingsError
 from handlers.wiring import load_school
 from installing import CLIENT_ID, SECRET, come_back, install, oauth_runtime, start
 from live import FORM, serving, slash_command
-from standin import SlackStandIn, sign
+from standin import SlackStandIn, sign, fake_token
 
-STANDIN_TOKEN = "xoxb-standin-bot-token"  # what the stand-in's oauth.v2.access hands out
+STANDIN_TOKEN = fake_token("xoxb", "standin-bot-token")  # what the stand-in's oauth.v2.access hands out
 
 
 @pytest.fixture

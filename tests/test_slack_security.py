@@ -21,10 +21,10 @@ from handlers.slack.settings import SlackSettings
 from handlers.wiring import load_school
 from installing import install, oauth_runtime
 from live import FORM, serving, slash_command
-from standin import SlackStandIn, sign
+from standin import SlackStandIn, sign, fake_token
 
 SECRET = "3f1e0a9c8b7d6e5f4a3b2c1d0e9f8a7b"
-BOT_TOKEN = "xoxb-4242-4343-securitytestbottoken"
+BOT_TOKEN = fake_token("xoxb", "4242-4343-securitytestbottoken")
 PROPOSAL = 'propose <@U03TOM|tom> 2027-02-04 P3 30m kind formal focus "questioning" feedback "chat after school"'
 
 
@@ -196,8 +196,11 @@ def test_settings_show_whether_secrets_are_set_never_what_they_are():
     assert "postgresql://walkbot:***@db/walkbot" in shown
 
 
-@pytest.mark.parametrize("token", ["xoxb-17-42-AbC", "xoxp-1-2-3-abc", "xapp-1-A0WALK-123-abcdef", "xoxe-1-My0xZ",
-                                   "xoxe.xoxb-1-MS0yLTEy", "xoxa-2-abc", "xoxs-abc"])
+@pytest.mark.parametrize("token", [
+    fake_token("xoxb", "17-42-AbC"), fake_token("xoxp", "1-2-3-abc"), fake_token("xapp", "1-A0WALK-123-abcdef"),
+    fake_token("xoxe", "1-My0xZ"), fake_token("xoxe.xoxb", "1-MS0yLTEy"), fake_token("xoxa", "2-abc"),
+    fake_token("xoxs", "abc"),
+])
 def test_every_kind_of_slack_token_is_redacted(token):
     clean = redact(f"calling with {token}, then {token}.")
     assert token not in clean and clean.count("[redacted]") == 2 and clean.endswith(".")
@@ -218,10 +221,10 @@ def _every_text_in(url: str) -> str:
 @pytest.mark.parametrize("rotating", [False, True], ids=["bot token", "rotating token and refresh token"])
 def test_tokens_are_never_in_plain_text_in_the_database(store_url, clock, caplog, rotating):
     """An OAuth install through the stand-in's oauth.v2.access; then every table's every value is read."""
-    refresh = "xoxe-1-refreshtokenthatmustnotleak"
+    refresh = fake_token("xoxe", "1-refreshtokenthatmustnotleak")
     with SlackStandIn() as slack:
         if rotating:
-            slack.override = lambda call: (200, {}, {**slack.default_body(call), "access_token": "xoxe.xoxb-1-rotating",
+            slack.override = lambda call: (200, {}, {**slack.default_body(call), "access_token": fake_token("xoxe.xoxb", "1-rotating"),
                                                      "refresh_token": refresh, "expires_in": 43200}
                                            ) if call.method == "oauth.v2.access" else None
         runtime = oauth_runtime(slack=slack, url=store_url, clock=clock)
@@ -229,7 +232,7 @@ def test_tokens_are_never_in_plain_text_in_the_database(store_url, clock, caplog
         with serving(SlackHttp(bolt=runtime.app)) as http:
             install(http)
         runtime.store.close()
-    token = "xoxe.xoxb-1-rotating" if rotating else "xoxb-standin-bot-token"
+    token = fake_token("xoxe.xoxb", "1-rotating") if rotating else fake_token("xoxb", "standin-bot-token")
     stored = _every_text_in(store_url)
     assert token not in stored and refresh not in stored
     assert "gAAAAA" in stored  # Fernet ciphertext is what is there instead
