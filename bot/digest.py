@@ -7,7 +7,6 @@ Tuesday.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
@@ -17,6 +16,7 @@ from bot.notices import visit_line
 from bot.ports import Clock, UnitOfWork
 from bot.school import School
 from bot.school_time import school_morning
+from bot.services import usage_by_teacher
 
 AFTER_VISIT = frozenset({VisitStatus.AGREED, VisitStatus.HELD})
 
@@ -106,16 +106,11 @@ def _who_answers(visit: Visit) -> tuple[str, ...]:
 
 def _near_a_cap(uow: UnitOfWork, school: School, staff: tuple[Staff, ...], session, ctx: rules.Context) -> list[str]:
     """Teachers with at most one visit (or 60 minutes) left under a cap this session."""
-    cal = school.calendar
     teachers = [s for s in staff if s.has(Role.TEACHER)]
-    booked = uow.visits.involving(school.id, [t.chat_id for t in teachers], cal.at(session.start, time.min),
-                                  cal.at(session.end, time.max), BOOKED_STATUSES)
-    by_teacher: dict[str, list[Visit]] = defaultdict(list)
-    for visit in booked:
-        by_teacher[visit.teacher].append(visit)
+    used = usage_by_teacher(uow, school, teachers, session, ctx)
     found = []
     for teacher in teachers:
-        lines = rules.usage(tuple(by_teacher[teacher.chat_id]), session.start, session.end, ctx)
+        lines = used[teacher.chat_id]
         near = [str(u) for u in lines if u.cap - u.used <= (60 if u.unit == "minutes" else 1)]
         if near:
             found.append(f"{teacher.name}: {' · '.join(near)}")

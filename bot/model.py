@@ -1,7 +1,7 @@
 """The school's words as plain data: staff, visits, walks, notes, notices."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 

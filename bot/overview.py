@@ -4,12 +4,11 @@ learning walk; for SLT also every teacher's visit counts against the caps (count
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from bot import commands as c
-from bot import rules, services
+from bot import services
 from bot.calendar import Session
-from bot.model import BOOKED_STATUSES, Role, Staff, Walk
+from bot.model import Role, Staff, Walk
 from bot.ports import Clock, UnitOfWork
 from bot.results import Allowance, VisitList
 from bot.rules import Usage
@@ -52,13 +51,7 @@ def show_overview(cmd: c.ShowOverview, uow: UnitOfWork, clock: Clock) -> Overvie
 
 
 def _counts(scope: Scope, session: Session) -> tuple[TeacherCounts, ...]:
-    """Each teacher's booked visits this session against each cap: one indexed query per teacher."""
-    cal = scope.school.calendar
-    first, last = cal.at(session.start, cal.day_start) - timedelta(days=1), cal.at(session.end, cal.day_end)
-    counts = []
-    for teacher in scope.staff:
-        if Role.TEACHER in teacher.roles:
-            booked = scope.uow.visits.for_teacher(scope.school.id, teacher.chat_id, first, last, BOOKED_STATUSES)
-            counts.append(TeacherCounts(teacher, tuple(rules.usage(tuple(booked), session.start, session.end,
-                                                                   scope.ctx))))
-    return tuple(counts)
+    """Each teacher's booked visits this session against each cap."""
+    teachers = [s for s in scope.staff if s.has(Role.TEACHER)]
+    used = services.usage_by_teacher(scope.uow, scope.school, teachers, session, scope.ctx)
+    return tuple(TeacherCounts(t, tuple(used[t.chat_id])) for t in teachers)

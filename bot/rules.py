@@ -6,7 +6,7 @@ or one of the other checks, and refuse with every violation found (not just the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.calendar import SchoolCalendar

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import datetime
 
 from bot.clock import FixedClock
 from bot.errors import Unavailable, WalkbotError
