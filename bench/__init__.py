@@ -1,0 +1,1 @@
+"""Benchmarks: a seeded local authority, and what walkbot costs over it."""
