@@ -33,6 +33,11 @@ class School:
     config: Mapping[str, Any]  # the school.yml document it was built from, kept to rebuild it
     slack_team_id: str | None = None  # the Slack workspace whose members are this school's staff
 
+    def __deepcopy__(self, memo: dict) -> School:
+        # Nothing changes a School once built, so a copy may be itself; copying its calendar and policy
+        # whenever a chat framework copies a request (Bolt does, for work after an ack) costs milliseconds.
+        return self
+
 
 @dataclass(frozen=True)
 class SchoolConfig:

@@ -74,11 +74,13 @@ def serving(asgi_app) -> Iterator[Client]:
         sock.close()
 
 
-def slash_command(text: str, *, user: str, command: str = "/visit", team: str = "T0DEMO") -> str:
-    """A slash command's form body, as Slack posts it."""
+def slash_command(text: str, *, user: str, command: str = "/visit", team: str = "T0DEMO",
+                  response_url: str | None = None) -> str:
+    """A slash command's form body, as Slack posts it. Answers after the ack go to `response_url`
+    (point it at the stand-in, `f"{standin.url}hooks/command"`, to see them)."""
     return urlencode({
         "token": "deprecated-verification-token", "team_id": team, "team_domain": "demo",
         "channel_id": "D0DM", "channel_name": "directmessage", "user_id": user, "user_name": user.lower(),
         "command": command, "text": text, "api_app_id": "A0WALK", "is_enterprise_install": "false",
-        "response_url": f"https://hooks.slack.com/commands/{team}/1/x", "trigger_id": "1.2.trigger",
+        "response_url": response_url or f"https://hooks.slack.com/commands/{team}/1/x", "trigger_id": "1.2.trigger",
     })

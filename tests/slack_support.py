@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import urlencode
@@ -197,14 +198,21 @@ def standin() -> Iterator[SlackStandIn]:
         yield running
 
 
-@pytest.fixture
-def slack(store, clock, standin) -> Iterator[Workspace]:
+@contextmanager
+def workspace(store, clock, standin: SlackStandIn, *, ack_first: bool = False) -> Iterator[Workspace]:
     """The demo school linked to Slack workspace T0DEMO, its Slack app served over HTTP, the Web API stand-in."""
     load_school(store, None)
     standin.calls.clear()
     standin.override = None
     client = WebClient(token="xoxb-test", base_url=standin.url)
     app = build_slack_app(walkbot=Walkbot(uow_factory=store.uow, clock=clock), store=store,
-                          signing_secret=SECRET, client=client)
+                          signing_secret=SECRET, client=client, ack_first=ack_first)
     with serving(SlackHttp(bolt=app)) as http:
         yield Workspace(http, standin, client, store, clock)
+
+
+@pytest.fixture
+def slack(store, clock, standin) -> Iterator[Workspace]:
+    """Walkbot's work done before each ack, a command's answer in the ack: what most Slack tests drive."""
+    with workspace(store, clock, standin) as running:
+        yield running

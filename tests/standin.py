@@ -2,6 +2,7 @@
 
 The stand-in listens on 127.0.0.1, port 0, records every call, and answers like Slack would
 (enough for the methods walkbot uses). Tests point slack_sdk's WebClient at `standin.url`.
+Given PostingLimits it also refuses posts beyond Slack's posting limits with a 429, as Slack does.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +26,34 @@ class Call:
     token: str | None
 
 
+@dataclass(frozen=True)
+class PostingLimits:
+    """Slack's limits on chat.postMessage: "one message per second per channel" with short bursts allowed,
+    "while also maintaining a workspace-wide limit" (api.slack.com/docs/rate-limits). Slack does not publish
+    the workspace figure, so whoever starts the stand-in chooses it. A workspace is a bot token here."""
+
+    per_channel: float = 1.0  # messages a second in one channel (a DM is a channel)...
+    channel_burst: int = 3  # ...with this many at once allowed
+    workspace: float = 100.0  # messages a second across the workspace...
+    workspace_burst: int = 100  # ...with this many at once allowed
+
+
+class _Bucket:
+    """A token bucket: `rate` tokens a second, holding at most `size`."""
+
+    def __init__(self, rate: float, size: int, now: float):
+        self.rate, self.size, self.tokens, self.at = rate, size, float(size), now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is free (0: one is free now)."""
+        self.tokens = min(self.size, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
 @dataclass
 class SlackStandIn:
     """Start with `with SlackStandIn() as slack:`; `slack.url` is the Web API base URL (ends with /)."""
@@ -31,9 +61,13 @@ class SlackStandIn:
     calls: list[Call] = field(default_factory=list)
     # A hook to answer differently (e.g. 429s): return (status, headers, body) or None for the default.
     override: Callable[[Call], tuple[int, dict, dict] | None] | None = None
+    limits: PostingLimits | None = None
+    posted_at: list[float] = field(default_factory=list)  # when each post was accepted (time.monotonic)
+    limited: int = 0  # posts refused with a 429
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._buckets: dict[tuple[str | None, str | None], _Bucket] = {}
         self._ts = itertools.count(1)
         standin = self
 
@@ -85,11 +119,35 @@ class SlackStandIn:
     def answer(self, call: Call) -> tuple[int, dict, dict]:
         with self._lock:
             self.calls.append(call)
+            if call.method == "chat.postMessage" and self.limits:
+                wait = self._posting_wait(call)
+                if wait:
+                    self.limited += 1
+                    # Slack's Retry-After is whole seconds.
+                    return 429, {"Retry-After": str(max(1, math.ceil(wait)))}, {"ok": False, "error": "ratelimited"}
+                self.posted_at.append(time.monotonic())
         if self.override:
             custom = self.override(call)
             if custom is not None:
                 return custom
         return 200, {}, self.default_body(call)
+
+    def _posting_wait(self, call: Call) -> float:
+        """Seconds until this post would be within the limits; 0 takes it (both buckets give a token)."""
+        now, limits = time.monotonic(), self.limits
+        workspace = self._bucket((call.token, None), limits.workspace, limits.workspace_burst, now)
+        channel = self._bucket((call.token, str(call.args.get("channel"))), limits.per_channel,
+                               limits.channel_burst, now)
+        wait = max(workspace.wait(now), channel.wait(now))
+        if not wait:
+            workspace.take()
+            channel.take()
+        return wait
+
+    def _bucket(self, key: tuple[str | None, str | None], rate: float, size: int, now: float) -> _Bucket:
+        if key not in self._buckets:
+            self._buckets[key] = _Bucket(rate, size, now)
+        return self._buckets[key]
 
     def default_body(self, call: Call) -> dict:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -121,6 +179,16 @@ class SlackStandIn:
     def of(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[Call]:
+        """The calls of `method` once there are `count`: for work done after an ack, in another thread."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.of(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {count} {method} call(s) within {timeout:g} s; calls: "
+                                     f"{[c.method for c in self.calls]}")
+            time.sleep(0.01)
+        return found
 
 
 def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:

@@ -100,10 +100,11 @@ def test_slack_connects_over_socket_mode_answers_a_command_and_stops_on_sigterm(
         process = subprocess.Popen([sys.executable, "-m", "handlers.cli", "slack"], env=env, cwd=tmp_path,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            command = dict(parse_qsl(slash_command("help", user="U03TOM")))
-            answer = socket_mode.deliver({"envelope_id": "e-1", "type": "slash_commands",
-                                          "accepts_response_payload": True, "payload": command})
-            assert answer["payload"]["response_type"] == "ephemeral" and "/visit" in answer["payload"]["text"]
+            command = dict(parse_qsl(slash_command("help", user="U03TOM", response_url=f"{slack.url}hooks/command")))
+            socket_mode.deliver({"envelope_id": "e-1", "type": "slash_commands", "accepts_response_payload": True,
+                                 "payload": command})  # acknowledged at once; answered by the response_url
+            (answer,) = slack.wait_for("command")
+            assert answer.args["response_type"] == "ephemeral" and "/visit" in answer.args["text"]
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
         finally:

@@ -14,6 +14,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from bot.router import SORRY
 from handlers.redact import redact
 from handlers.slack.runtime import build_slack
 from handlers.slack.server import MAX_BODY, SlackHttp
@@ -28,8 +29,9 @@ BOT_TOKEN = fake_token("xoxb", "4242-4343-securitytestbottoken")
 PROPOSAL = 'propose <@U03TOM|tom> 2027-02-04 P3 30m kind formal focus "questioning" feedback "chat after school"'
 
 
-def command(text: str = PROPOSAL, user: str = "U05SAM") -> str:
-    return slash_command(text, user=user)
+def command(text: str = PROPOSAL, user: str = "U05SAM", slack: SlackStandIn | None = None) -> str:
+    """A signed-to-be slash command; with `slack`, its answer (after the ack) goes to that stand-in."""
+    return slash_command(text, user=user, response_url=f"{slack.url}hooks/command" if slack else None)
 
 
 def signed(body: str, **kw) -> dict[str, str]:
@@ -68,10 +70,11 @@ def visits(runtime) -> int:
 
 
 def test_a_signed_slash_command_is_answered_and_acts(http, runtime, slack):
-    body = command()
+    body = command(slack=slack)
     answer = http.post("/slack/events", body, signed(body))
-    assert answer.status == 200, answer.text
-    assert "Proposed #1" in json.loads(answer.body)["text"]
+    assert (answer.status, answer.body) == (200, b"")  # acknowledged at once...
+    (reply,) = slack.wait_for("command")  # ...and answered after, by the command's response_url
+    assert "Proposed #1" in reply.args["text"] and reply.args["response_type"] == "ephemeral"
     assert visits(runtime) == 1
     assert [call.token for call in slack.of("auth.test")] == [BOT_TOKEN]  # Bolt's authorization
 
@@ -105,10 +108,11 @@ def test_an_unsigned_or_stale_request_gets_401_and_runs_nothing(http, runtime, s
     assert visits(runtime) == 0
 
 
-def test_the_same_request_signed_properly_still_works_after_a_refusal(http, runtime):
-    body = command()
+def test_the_same_request_signed_properly_still_works_after_a_refusal(http, runtime, slack):
+    body = command(slack=slack)
     assert http.post("/slack/events", body, {**FORM, **sign(body, "wrong")}).status == 401
     assert http.post("/slack/events", body, signed(body)).status == 200
+    assert "Proposed #1" in slack.wait_for("command")[0].args["text"]
     assert visits(runtime) == 1
 
 
@@ -175,9 +179,10 @@ def test_no_token_reaches_the_logs_even_when_slack_fails(http, runtime, slack, c
 
     slack.override = refuse_forms
     caplog.set_level(logging.DEBUG)  # slack_sdk logs whole requests and responses at DEBUG
-    body = command(text="")  # a bare /visit opens the form: views.open, which fails
+    body = command(text="", slack=slack)  # a bare /visit opens the form: views.open, which fails
     answer = http.post("/slack/events", body, signed(body))
-    assert answer.status == 200  # the person still gets an answer
+    assert answer.status == 200
+    assert slack.wait_for("command")[0].args["text"] == SORRY  # the person still gets an answer
     assert slack.of("views.open")[0].token == BOT_TOKEN  # the token was used...
     assert any(r.exc_info for r in caplog.records), "the failure was logged with its traceback"
     assert BOT_TOKEN not in caplog.text  # ...and never logged

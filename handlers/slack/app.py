@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 
 from slack_bolt import App, BoltResponse
@@ -16,6 +17,7 @@ from slack_sdk import WebClient
 
 from bot.errors import WalkbotError
 from bot.router import SORRY, Walkbot
+from bot.school import School
 from handlers.slack import listeners
 from handlers.slack.modals import done_view
 from storage.db import Store
@@ -25,11 +27,12 @@ log = logging.getLogger("walkbot.slack")
 
 def build_slack_app(*, walkbot: Walkbot, store: Store, signing_secret: str, token: str | None = None,
                     installation_store=None, oauth_settings=None, client: WebClient | None = None,
-                    process_before_response: bool = True) -> App:
+                    ack_first: bool = False) -> App:
     """One Bolt app for every way of running it (HTTP, Socket Mode, multi-workspace OAuth).
 
     `client` (e.g. pointed at a local stand-in) wins over `token`. Building never calls Slack: with a
-    single workspace's token Bolt runs auth.test on the first request instead of at start.
+    single workspace's token Bolt runs auth.test on the first request instead of at start. `ack_first`
+    acknowledges commands, buttons and events before working on them (handlers.slack.listeners).
     """
     app = App(
         name="walkbot",
@@ -40,12 +43,14 @@ def build_slack_app(*, walkbot: Walkbot, store: Store, signing_secret: str, toke
         installation_store=installation_store,
         oauth_settings=oauth_settings,
         token_verification_enabled=False,
-        process_before_response=process_before_response,
+        # Bolt finishes a listener before answering Slack; with ack_first the listener is only the ack,
+        # and the work follows in lazy listeners (handlers.slack.listeners).
+        process_before_response=True,
     )
     app.use(_drop_repeated_events(RecentEvents()))
     app.use(_find_school(store))
     app.error(_never_a_500)
-    listeners.register(app, walkbot)
+    listeners.register(app, walkbot, ack_first=ack_first)
     return app
 
 
@@ -78,13 +83,37 @@ def _drop_repeated_events(recent: RecentEvents):
     return drop_repeated_events
 
 
+class LinkedSchools:
+    """Which school each Slack workspace is. Every request asks, before its ack, and the answer rarely
+    changes, so it is remembered for `ttl` seconds: a school.yml loaded again reaches Slack within that.
+    What a command may do is still decided on the school as stored then: the core reads it again in the
+    command's own transaction."""
+
+    def __init__(self, store: Store, ttl: float = 30.0):
+        self._store, self._ttl = store, ttl
+        self._known: dict[str, tuple[float, School | None]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, team_id: str) -> School | None:
+        now = time.monotonic()
+        with self._lock:
+            known = self._known.get(team_id)
+        if known and now - known[0] < self._ttl:
+            return known[1]
+        with self._store.uow() as uow:
+            school = uow.schools.by_slack_team(team_id)
+        with self._lock:
+            self._known[team_id] = (now, school)
+        return school
+
+
 def _find_school(store: Store):
     """context["school"]: the school whose Slack workspace sent the request (None only for App Home events)."""
+    linked = LinkedSchools(store)
 
     def find_school(body: dict, context, next) -> BoltResponse | None:
         try:
-            with store.uow() as uow:
-                school = uow.schools.by_slack_team(context.team_id) if context.team_id else None
+            school = linked.of(context.team_id) if context.team_id else None
         except WalkbotError as err:  # the database is out of reach: say so, change nothing
             return _say(body, str(err))
         if school is None and body.get("type") != "event_callback":

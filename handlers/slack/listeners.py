@@ -1,10 +1,17 @@
 """The Slack listeners: each reads the request, runs one core command through the router, shows the reply.
 
-The answer goes back in the ack (Slack wants one within 3 s, and a booking is fast). Nothing here
-sends bulk messages: what other people are told goes to the outbox, and the dispatcher posts it.
+Two ways to answer, one set of listeners. With `ack_first` (how `walkbot serve` and `walkbot slack`
+run) a command, a button or an event is acknowledged at once and worked on afterwards, in Bolt's lazy
+listeners: Slack's 3-second deadline never depends on the database or on load, and a command's answer
+comes by its response_url. Without it the work is done before the ack and a command's answer is in the
+ack itself, which is what most tests drive. A form submission is always worked on before its ack: a
+refusal has to come back inside the form. Nothing here sends bulk messages: what other people are told
+goes to the outbox, and the dispatcher posts it.
 """
 from __future__ import annotations
 
+import functools
+import logging
 from typing import Any, Callable, Mapping
 
 from slack_bolt import App
@@ -13,12 +20,14 @@ from slack_sdk import WebClient
 from bot import commands as c
 from bot.errors import WrongState
 from bot.model import OPEN_STATUSES, Visit
-from bot.router import Reply, Walkbot
+from bot.router import SORRY, Reply, Walkbot
 from bot.school import School
 from handlers.slack import modals as m
 from handlers.slack.blocks import (ACCEPT, AGREE, DECLINE, SUGGEST, WITHDRAW, read_answer_value, reply_message,
                                    settled_message)
 from handlers.slack.home import OPEN_PROPOSE, OPEN_WALK, home_view, notice_home
+
+log = logging.getLogger("walkbot.slack")
 
 ANSWERS = {AGREE: c.AgreeVisit, ACCEPT: c.AcceptSuggestion, WITHDRAW: c.WithdrawVisit}
 NOT_SLT_WALK = "Learning walks are planned by SLT. Say /walk list to see this session's walks."
@@ -26,29 +35,72 @@ UNLINKED = ("This Slack workspace isn't linked to a school in walkbot yet, so I 
             "Your IT lead links it by adding its team id to school.yml (slack_team_id) and loading it.")
 
 
-def register(app: App, walkbot: Walkbot) -> None:
-    on = Listeners(walkbot)
-    app.command("/visit")(on.command)
-    app.command("/walk")(on.command)
-    app.action(OPEN_PROPOSE)(on.open_form)
-    app.action(OPEN_WALK)(on.open_form)
+def register(app: App, walkbot: Walkbot, *, ack_first: bool = False) -> None:
+    on = Listeners(walkbot, ack_first=ack_first)
+
+    def work(listener: Callable) -> dict[str, Any]:
+        """Work that may follow the ack: after it (ack first), or before it."""
+        return {"ack": _acknowledge, "lazy": [_guarded(listener)]} if ack_first else {"ack": listener, "lazy": []}
+
+    app.command("/visit")(**work(on.command))
+    app.command("/walk")(**work(on.command))
+    app.action(OPEN_PROPOSE)(**work(on.open_form))
+    app.action(OPEN_WALK)(**work(on.open_form))
     app.view(m.PROPOSE)(on.propose_submitted)
-    app.action(m.PROPOSE_AT)(on.propose_at)
+    app.action(m.PROPOSE_AT)(**work(on.propose_at))
     app.view(m.WALK)(on.walk_submitted)
     for action_id in ANSWERS:
-        app.action(action_id)(on.answer)
-    app.action(SUGGEST)(on.ask_time)
-    app.action(DECLINE)(on.ask_reason)
+        app.action(action_id)(**work(on.answer))
+    app.action(SUGGEST)(**work(on.ask_time))
+    app.action(DECLINE)(**work(on.ask_reason))
     app.view(m.SUGGEST)(on.suggest_submitted)
-    app.action(m.SUGGEST_AT)(on.suggest_at)
+    app.action(m.SUGGEST_AT)(**work(on.suggest_at))
     app.view(m.DECLINE)(on.decline_submitted)
-    app.event("app_home_opened")(on.home_opened)
+    app.event("app_home_opened")(**work(on.home_opened))
+
+
+def _acknowledge(ack) -> None:
+    ack()
+
+
+def _guarded(listener: Callable) -> Callable:
+    """After the ack Bolt's error handler no longer runs: a failure is logged here, and whoever asked is
+    told (where Slack gave a response_url) rather than left waiting."""
+
+    @functools.wraps(listener)  # Bolt passes the arguments the listener names
+    def guarded(**kwargs) -> None:
+        try:
+            listener(**kwargs)
+        except Exception as error:
+            log.error("walkbot's Slack listener failed after its ack: %r", error, exc_info=error)
+            respond = kwargs.get("respond")  # there when the listener names it and Slack gave a response_url
+            if respond is not None:
+                try:
+                    respond(response_type="ephemeral", replace_original=False, **reply_message(SORRY))
+                except Exception:  # Slack out of reach as well: the log above is all there is
+                    log.warning("could not tell the person that their request failed", exc_info=True)
+
+    return guarded
 
 
 def _typed(text: str) -> str:
     """A command's text as the person typed it: Slack sends &, < and > as &amp;, &lt; and &gt;, so that
     its own markup (<@U123|tom>, a mention) stands apart."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _unreadable(what: str, given: object) -> None:
+    """A button or form walkbot did not make (Slack never sends one, so it is garbled or forged): ignored."""
+    log.warning("ignored a %s walkbot did not make: %.300r", what, given)
+
+
+def _time_clicked(body: dict, action: dict) -> tuple[dict, dict[str, Any]] | None:
+    """The form a "... instead" button is in, and its values at the time the button offers."""
+    shown = body.get("view")
+    if not isinstance(shown, dict) or not isinstance(shown.get("id"), str):
+        return None
+    values = m.at(m.read_values(shown), action.get("value"))
+    return None if values is None else (shown, values)
 
 
 def _form_for(command: str, text: str) -> str | None:
@@ -62,25 +114,29 @@ def _form_for(command: str, text: str) -> str | None:
 
 
 class Listeners:
-    def __init__(self, walkbot: Walkbot):
+    def __init__(self, walkbot: Walkbot, *, ack_first: bool = False):
         self.walkbot = walkbot
+        self.ack_first = ack_first
 
     # --- typed commands, and the forms they open ------------------------------------------------------------------
 
-    def command(self, ack, command: dict, client: WebClient, context) -> None:
+    def command(self, ack, respond, command: dict, client: WebClient, context) -> None:
         school, user, text = context["school"], context.user_id, _typed(command.get("text") or "")
+        # The answer, only to the person who typed: in the ack, or after it by the command's response_url.
+        answer = respond if self.ack_first else ack
         form = _form_for(command["command"], text)
         if form is None:
             reply = self.walkbot.handle(f"{command['command']} {text}", school_id=school.id, actor=user)
-            ack(response_type="ephemeral", **reply_message(reply.text))
+            answer(response_type="ephemeral", **reply_message(reply.text))
             return
         problem = self._cannot_open(form, school, user)
         if problem:
-            ack(response_type="ephemeral", **reply_message(problem))
+            answer(response_type="ephemeral", **reply_message(problem))
             return
-        # Opened before the ack, so that if Slack refuses (an expired trigger) the ack can still say sorry.
+        # Before an ack still to come, so that if Slack refuses (an expired trigger) the ack can say sorry.
         client.views_open(trigger_id=command["trigger_id"], view=self._blank(form, school))
-        ack()
+        if not self.ack_first:
+            ack()
 
     def open_form(self, ack, body: dict, action: dict, client: WebClient, context) -> None:
         """The App Home's "Propose a visit" and "Plan a learning walk" buttons."""
@@ -131,10 +187,13 @@ class Listeners:
     def propose_at(self, ack, body: dict, action: dict, client: WebClient, context) -> None:
         """One of the nearest allowed times, offered as a button in the refused form: propose at that time."""
         ack()
-        school, values = context["school"], m.at(m.read_values(body["view"]), action["value"])
+        clicked = _time_clicked(body, action)
+        if clicked is None:
+            return _unreadable("time button", action)
+        (shown, values), school = clicked, context["school"]
         reply, trouble = self._propose(school, context.user_id, values)
         view = m.propose_view(school, values, trouble) if trouble else m.done_view("Visit proposed", reply.text)
-        client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+        client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
 
     def walk_submitted(self, ack, view: dict, context) -> None:
         school, user, values = context["school"], context.user_id, m.read_values(view)
@@ -158,7 +217,10 @@ class Listeners:
         """Agree, Accept this time, Withdraw: the command runs as the person clicking."""
         ack()
         school, user = context["school"], context.user_id
-        visit_id, asked = read_answer_value(action["value"])
+        read = read_answer_value(action.get("value"))
+        if read is None:
+            return _unreadable("button", action)
+        visit_id, asked = read
         extra = {"asked_start": asked} if action["action_id"] in (AGREE, ACCEPT) else {}
         cmd = ANSWERS[action["action_id"]](school_id=school.id, actor=user, visit_id=visit_id, **extra)
         origin = self._origin(body, visit_id)
@@ -189,13 +251,17 @@ class Listeners:
 
     def ask_time(self, ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
-        origin = self._origin(body, read_answer_value(action["value"])[0])
-        client.views_open(trigger_id=body["trigger_id"], view=m.suggest_view(origin))
+        read = read_answer_value(action.get("value"))
+        if read is None:
+            return _unreadable("button", action)
+        client.views_open(trigger_id=body["trigger_id"], view=m.suggest_view(self._origin(body, read[0])))
 
     def ask_reason(self, ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
-        origin = self._origin(body, read_answer_value(action["value"])[0])
-        client.views_open(trigger_id=body["trigger_id"], view=m.decline_view(origin))
+        read = read_answer_value(action.get("value"))
+        if read is None:
+            return _unreadable("button", action)
+        client.views_open(trigger_id=body["trigger_id"], view=m.decline_view(self._origin(body, read[0])))
 
     def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, blocks, verb: str):
         return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks,
@@ -203,6 +269,10 @@ class Listeners:
 
     def suggest_submitted(self, ack, view: dict, client: WebClient, context) -> None:
         school, user, values, origin = context["school"], context.user_id, m.read_values(view), m.Origin.of(view)
+        if origin is None:
+            _unreadable("form", view.get("private_metadata"))
+            ack(response_action="update", view=m.done_view("walkbot", m.UNREADABLE))
+            return
         reply, trouble = self._answer_form(school, user, origin, m.suggest_command, values, m.SUGGEST_BLOCKS,
                                            "Suggest")
         if trouble:
@@ -213,17 +283,24 @@ class Listeners:
 
     def suggest_at(self, ack, body: dict, action: dict, client: WebClient, context) -> None:
         ack()
-        school, user, origin = context["school"], context.user_id, m.Origin.of(body["view"])
-        values = m.at(m.read_values(body["view"]), action["value"])
+        clicked = _time_clicked(body, action)
+        origin = m.Origin.of(clicked[0]) if clicked else None
+        if origin is None:
+            return _unreadable("time button", action)
+        (shown, values), school, user = clicked, context["school"], context.user_id
         reply, trouble = self._answer_form(school, user, origin, m.suggest_command, values, m.SUGGEST_BLOCKS,
                                            "Suggest")
         view = m.suggest_view(origin, values, trouble) if trouble else m.done_view("Time suggested", reply.text)
-        client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+        client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
         if not trouble:
             self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
 
     def decline_submitted(self, ack, view: dict, client: WebClient, context) -> None:
         school, user, values, origin = context["school"], context.user_id, m.read_values(view), m.Origin.of(view)
+        if origin is None:
+            _unreadable("form", view.get("private_metadata"))
+            ack(response_action="update", view=m.done_view("walkbot", m.UNREADABLE))
+            return
         reply, trouble = self._answer_form(school, user, origin, m.decline_command, values, {}, "Decline")
         if trouble:
             ack(**trouble.ack(lambda t: m.decline_view(origin, values, t)))

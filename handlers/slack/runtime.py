@@ -46,7 +46,7 @@ def build_slack(*, settings: SlackSettings, clock: Clock, db_url: str | None = N
     walkbot, store = build(db_url=db_url or settings.database_url, clock=clock)
     oauth = oauth_settings(settings=settings, engine=store.engine) if settings.oauth else None
     app = build_slack_app(walkbot=walkbot, store=store, signing_secret=settings.signing_secret or "",
-                          oauth_settings=oauth, client=client)
+                          oauth_settings=oauth, client=client, ack_first=True)
     return SlackRuntime(settings=settings, walkbot=walkbot, store=store, app=app,
                         installation_store=oauth.installation_store if oauth else None)
 

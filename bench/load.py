@@ -1,0 +1,113 @@
+"""A closed-loop load generator: `concurrency` people at once, each on one keep-alive connection,
+sending Slack's signed requests one after another.
+
+Two times per request, both from the first byte sent: the **ack**, when the HTTP answer is back (what
+Slack's 3-second deadline runs over), and the **answer**, when walkbot has told the person (the
+stand-in saw the reply). Each person waits for the answer before the next request, as people do, so
+work acknowledged but not yet done cannot pile up unseen.
+"""
+from __future__ import annotations
+
+import http.client
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench.slack import Answers, SlackRequest
+
+EVENTS_PATH = "/slack/events"
+
+# Each client asks for its next request with what the previous one answered (a proposal's reply names
+# the visit that the next click agrees to).
+Script = Callable[[int, int, "Answered | None"], SlackRequest]
+
+
+@dataclass(frozen=True)
+class Answered:
+    request: SlackRequest
+    status: int
+    said: str  # what walkbot answered, in the ack or after it
+    ack_ms: float
+    answer_ms: float | None  # None: no answer awaited, or none came
+
+
+@dataclass
+class Latencies:
+    acks: dict[str, list[float]] = field(default_factory=dict)  # by kind of request
+    answers: dict[str, list[float]] = field(default_factory=dict)
+    unanswered: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, answered: Answered, awaited: bool) -> None:
+        kind = answered.request.kind
+        self.acks.setdefault(kind, []).append(answered.ack_ms)
+        if answered.answer_ms is not None:
+            self.answers.setdefault(kind, []).append(answered.answer_ms)
+        elif awaited:
+            self.unanswered += 1
+        self.statuses[answered.status] = self.statuses.get(answered.status, 0) + 1
+
+    @staticmethod
+    def every(by_kind: dict[str, list[float]]) -> list[float]:
+        return [ms for values in by_kind.values() for ms in values]
+
+    @property
+    def requests_per_second(self) -> float:
+        return len(self.every(self.acks)) / self.seconds if self.seconds else 0.0
+
+
+def percentile(values: list[float], p: int) -> float:
+    """The p-th percentile (1–99) of the values, interpolated between the nearest two."""
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def run(port: int, secret: str, script: Script, *, concurrency: int, requests: int, warmup: int = 0,
+        answers: Answers | None = None) -> Latencies:
+    """Send `requests` timed requests (after `warmup` untimed ones per client) from `concurrency` clients;
+    with `answers`, each waits for walkbot's answer before its next request."""
+    timed = Latencies()
+    lock = threading.Lock()
+    per_client = [requests // concurrency + (1 if n < requests % concurrency else 0) for n in range(concurrency)]
+    start = threading.Barrier(concurrency + 1)
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        previous = None
+        for step in range(warmup):
+            previous = _send(conn, secret, script(n, step, previous), answers)
+        start.wait()
+        for step in range(warmup, warmup + per_client[n]):
+            previous = _send(conn, secret, script(n, step, previous), answers)
+            with lock:
+                timed.add(previous, awaited=answers is not None)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    timed.seconds = time.perf_counter() - began
+    return timed
+
+
+def _send(conn: http.client.HTTPConnection, secret: str, request: SlackRequest, answers: Answers | None) -> Answered:
+    body = request.body.encode()
+    headers = request.headers(secret)  # signed now: Slack's signatures are good for five minutes
+    began = time.perf_counter()
+    conn.request("POST", EVENTS_PATH, body=body, headers=headers)
+    response = conn.getresponse()
+    answer = response.read()
+    acked = time.perf_counter()
+    answered = answers.wait(request.answered_by, since=began) if answers else None
+    if answered is None:
+        return Answered(request, response.status, answer.decode("utf-8", "replace"), (acked - began) * 1000, None)
+    at, said = answered
+    return Answered(request, response.status, said, (acked - began) * 1000, (at - began) * 1000)
