@@ -14,8 +14,8 @@ from bot import commands as c
 from bot import reminders, rules
 from bot.errors import InputError, NotAllowed, NotFound, Refused, WrongState
 from bot.ics import visit_ics
-from bot.model import (BOOKED_STATUSES, BUSY_STATUSES, OPEN_STATUSES, Concern, Note, Objection, Staff, Visit,
-                       VisitKind, VisitStatus, Walk)
+from bot.model import (BOOKED_STATUSES, BUSY_STATUSES, OPEN_STATUSES, Concern, Note, Objection, Role, Staff,
+                       Visit, VisitKind, VisitStatus, Walk)
 from bot.notices import Outbox, visit_line, when_text
 from bot.ports import Clock, UnitOfWork
 from bot.results import Allowance, Said, VisitDetail, VisitDone, VisitList
@@ -106,10 +106,25 @@ def _facts(scope: Scope, plan: rules.VisitPlan, statuses=BUSY_STATUSES) -> rules
     )
 
 
-def _plan(scope: Scope, visit: Visit, start: datetime | None = None, minutes: int | None = None) -> rules.VisitPlan:
-    by_id = {s.chat_id: s for s in scope.staff}
+def _member(scope: Scope, chat_id: str) -> Staff:
+    """Someone in a visit: from the staff list or, if SLT have taken them off it since, as they were."""
+    found = next((s for s in scope.staff if s.chat_id == chat_id), None)
+    found = found or scope.uow.staff.get(scope.school.id, chat_id)
+    return found or Staff(None, scope.school.id, chat_id, chat_id, frozenset(), active=False)
+
+
+def _plan(scope: Scope, visit: Visit, start: datetime | None = None, minutes: int | None = None, *,
+          booking: bool = True) -> rules.VisitPlan:
+    """The visit as the rules see it. booking: it is being agreed or given a time, which needs everyone
+    in it still on the staff list; it can still be declined, withdrawn or cancelled."""
+    teacher, visitors = _member(scope, visit.teacher), tuple(_member(scope, v) for v in visit.visitors)
+    gone = [p.name for p in (teacher, *visitors) if not p.active]
+    if booking and gone:
+        raise WrongState(f"{' and '.join(gone)} {'is' if len(gone) == 1 else 'are'} no longer on "
+                         f"{scope.school.name}'s staff list, so visit #{visit.id} can't be agreed or given a new "
+                         "time. It can still be declined, withdrawn or cancelled.")
     return rules.VisitPlan(
-        teacher=by_id[visit.teacher], visitors=tuple(by_id[v] for v in visit.visitors), kind=visit.kind,
+        teacher=teacher, visitors=visitors, kind=visit.kind,
         start=start or visit.start, minutes=minutes or visit.minutes, focus=visit.focus, feedback=visit.feedback,
         visit_id=visit.id,
     )
@@ -137,6 +152,12 @@ def _start(scope: Scope, when: c.When) -> datetime:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise NotAllowed(message)
+
+
+def require_class(scope: Scope, person: Staff) -> None:
+    """Only someone with the teacher role has a class to visit."""
+    require(person.has(Role.TEACHER), f"{person.name} ({', '.join(sorted(person.roles))}) is not a class teacher "
+                                      f"on {scope.school.name}'s staff list, so there is no class of theirs to visit.")
 
 
 def _state(visit: Visit, allowed: set[VisitStatus], doing: str) -> None:
@@ -174,6 +195,7 @@ def propose_visit(cmd: c.ProposeVisit, uow: UnitOfWork, clock: Clock) -> VisitDo
     with uow:
         scope = open_scope(uow, cmd, clock)
         teacher = scope.person(cmd.teacher)
+        require_class(scope, teacher)
         visitors = [scope.actor] + [scope.person(m) for m in cmd.visitors]
         visitors = list({v.chat_id: v for v in visitors}.values())
         policy = scope.school.policy
@@ -370,7 +392,8 @@ def mark_held(cmd: c.MarkHeld, uow: UnitOfWork, clock: Clock) -> VisitDone:
         out.supersede(visit=visit)  # "was it held?" and the reminders are done with
         policy = scope.school.policy
         if reminders.dialogue_expected(visit, policy):
-            slots = reminders.dialogue_slots(visit, _facts(scope, _plan(scope, visit), BOOKED_STATUSES), scope.ctx)
+            plan = _plan(scope, visit, booking=False)
+            slots = reminders.dialogue_slots(visit, _facts(scope, plan, BOOKED_STATUSES), scope.ctx)
             times = ", ".join(f"{scope.school.calendar.local(at):%a %-d %b %H:%M}" for at in slots)
             offer = f" Times with no visit booked for any of you: {times}." if slots else ""
             out.tell_all(visit.people, "dialogue.prompt",
@@ -389,7 +412,7 @@ def schedule_dialogue(cmd: c.ScheduleDialogue, uow: UnitOfWork, clock: Clock) ->
         _state(visit, {VisitStatus.AGREED, VisitStatus.HELD}, "given a feedback dialogue")
         at = _start(scope, cmd.when)
         minutes = scope.school.policy.dialogue_minutes
-        plan = _plan(scope, visit)
+        plan = _plan(scope, visit, booking=False)
         facts = _facts(scope, plan, BOOKED_STATUSES)
         found = rules.check_dialogue(visit, at, minutes, facts, scope.ctx)
         if found:
@@ -474,7 +497,7 @@ def object_to_observer(cmd: c.ObjectToObserver, uow: UnitOfWork, clock: Clock) -
             if observer.chat_id not in visit.visitors:
                 raise InputError(f"{observer.name} is not a visitor on visit #{visit.id}.")
         elif len(visit.visitors) == 1:
-            observer = next(s for s in scope.staff if s.chat_id == visit.visitors[0])
+            observer = _member(scope, visit.visitors[0])  # perhaps taken off the staff list since
         else:
             raise InputError(f"Visit #{visit.id} has several visitors: say which, like /visit object {visit.id} "
                              f"@name \"reason\".")

@@ -7,7 +7,7 @@ from bot import commands as c
 from bot import reminders, rules
 from bot.errors import InputError, NotFound, Refused
 from bot.ics import visit_ics
-from bot.model import Visit, VisitKind, VisitStatus, Walk
+from bot.model import Role, Visit, VisitKind, VisitStatus, Walk
 from bot.notices import Outbox, conduct_lines
 from bot.ports import Clock, UnitOfWork
 from bot.results import WalkDone, WalkList
@@ -71,6 +71,9 @@ def _book_rooms(scope: Scope, cmd: c.PlanWalk, walk: Walk, walkers, out: Outbox)
     visits, refusals = [], []
     for n, mention in enumerate(cmd.rooms):
         teacher = scope.person(mention)
+        if not teacher.has(Role.TEACHER):
+            refusals.append((teacher.name, "not a class teacher, so there is no class to visit"))
+            continue
         start = walk.start + timedelta(minutes=n * minutes)
         if start + timedelta(minutes=minutes) > walk.end:
             refusals.append((teacher.name, f"does not fit: {len(cmd.rooms)} rooms of {minutes} minutes need more "
