@@ -3,8 +3,9 @@
 
     python3 dev.py demo    # make .venv, install walkbot, open the demo console
     python3 dev.py test    # make .venv, install walkbot with its test tools, run every test
+    python3 dev.py bench   # the same, then every benchmark, written to docs/benchmarks.md (PostgreSQL)
 
-Anything after the job name is passed on (to `walkbot console` or to pytest).
+Anything after the job name is passed on (to `walkbot console`, pytest or `python -m bench`).
 """
 from __future__ import annotations
 
@@ -39,12 +40,14 @@ def ensure_venv() -> None:
 
 def main() -> int:
     job, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
-    if job not in ("demo", "test"):
+    if job not in ("demo", "test", "bench"):
         print(__doc__)
         return 2
     ensure_venv()
     if job == "demo":
         return subprocess.call([str(BIN / "walkbot"), "console", *rest], cwd=ROOT)
+    if job == "bench":
+        return subprocess.call([str(BIN / "python"), "-m", "bench", *rest], cwd=ROOT)
     # The core must stay free of frameworks and storage (DESIGN.md §4): checked before the tests.
     lint = subprocess.call([str(BIN / "lint-imports")], cwd=ROOT)
     tests = subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)

@@ -38,9 +38,10 @@ class DispatchResult:
     idle_mib: float  # ...and once everything had gone
 
 
-def write_notices(db_url: str, count: int, seed: int, progress) -> int:
-    """`count` notices due now, to staff across the authority in random order (two or so each)."""
-    authority = seed_authority(db_url, schools=100, staff_per_school=50, visits=0, seed=seed, progress=progress)
+def write_notices(db_url: str, count: int, *, schools: int, staff_per_school: int, seed: int, progress) -> int:
+    """`count` notices due now, to staff across an authority in random order (two or so each)."""
+    authority = seed_authority(db_url, schools=schools, staff_per_school=staff_per_school, visits=0, seed=seed,
+                               progress=progress)
     people = [(school.id, person) for school in authority.schools for person in school.slt + school.teachers]
     rng = random.Random(seed)
     store = open_store(db_url)
@@ -55,9 +56,10 @@ def write_notices(db_url: str, count: int, seed: int, progress) -> int:
     return len({person for _, person in people})
 
 
-def dispatch_rate(db_url: str, *, logs: Path, notices: int = 10_000, limits: PostingLimits = LIMITS, seed: int = 1,
-                  timeout: float = 900, progress=print) -> DispatchResult:
-    recipients = write_notices(db_url, notices, seed, progress)
+def dispatch_rate(db_url: str, *, logs: Path, notices: int = 10_000, schools: int = 100, staff_per_school: int = 50,
+                  limits: PostingLimits = LIMITS, seed: int = 1, timeout: float = 900, progress=print) -> DispatchResult:
+    recipients = write_notices(db_url, notices, schools=schools, staff_per_school=staff_per_school, seed=seed,
+                               progress=progress)
     progress(f"dispatch: {notices:,} notices to {recipients:,} people, ceiling {limits.workspace:g} a second")
     with SlackStandIn(limits=limits) as slack:
         env = {"DATABASE_URL": db_url, "SLACK_API_URL": slack.url, "SLACK_BOT_TOKEN": fake_token("xoxb", "bench-dispatch")}

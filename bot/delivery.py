@@ -13,6 +13,7 @@ without a trace: failed and expired notices stay listed (`walkbot notices --fail
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -24,6 +25,9 @@ from bot.school import School
 from bot.school_time import next_sending_moment
 
 log = logging.getLogger("walkbot.delivery")
+
+
+SENDERS = 4
 
 
 class DeliveryError(Exception):
@@ -51,6 +55,10 @@ class Transport(Protocol):
 class Settings:
     worker: str = "walkbot"  # who claims: unique per dispatcher process
     batch: int = 20  # notices claimed at once
+    # Notices of a batch sent at once, each person's in order. One at a time keeps a console preview and
+    # a replay in order; a running dispatcher uses SENDERS (a platform's answer takes a round trip, and
+    # one sender alone would spend most of its time waiting for it).
+    senders: int = 1
     lease: timedelta = timedelta(seconds=60)  # how long a claim keeps other dispatchers off
     max_attempts: int = 5  # failed attempts before a notice is marked failed
     first_backoff: timedelta = timedelta(seconds=30)  # doubled after each failed attempt...
@@ -80,12 +88,25 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
         schools = {school_id: uow.schools.get(school_id) for school_id in {n.school_id for n in claimed}}
         uow.commit()
     report = DispatchReport(claimed=len(claimed))
-    for n, notice in enumerate(claimed):
-        # Stop while the claim still holds with room to spare: past it another dispatcher may send these too.
-        if clock.now() >= lease_ends - settings.lease / 4:
-            _record(uow_factory, lambda repo: repo.release([c.id for c in claimed[n:]], settings.worker))
-            break
-        _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report)
+    by_recipient: dict[str, list[Notice]] = {}
+    for notice in claimed:
+        by_recipient.setdefault(notice.recipient, []).append(notice)
+
+    def settle_in_order(notices: list[Notice]) -> None:
+        for n, notice in enumerate(notices):
+            # Stop while the claim still holds with room to spare: past it another dispatcher may send these too.
+            if clock.now() >= lease_ends - settings.lease / 4:
+                _record(uow_factory, lambda repo: repo.release([c.id for c in notices[n:]], settings.worker))
+                return
+            _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report)
+
+    if settings.senders == 1 or len(by_recipient) <= 1:
+        for notices in by_recipient.values():
+            settle_in_order(notices)
+    else:
+        with ThreadPoolExecutor(max_workers=min(settings.senders, len(by_recipient))) as senders:
+            for finished in [senders.submit(settle_in_order, notices) for notices in by_recipient.values()]:
+                finished.result()
     return report
 
 

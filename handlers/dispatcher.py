@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 
 from bot.clock import FixedClock
-from bot.delivery import DispatchReport, Settings, Transport, dispatch_due
+from bot.delivery import SENDERS, DispatchReport, Settings, Transport, dispatch_due
 from bot.digest import digest_moments, write_weekly_digests
 from bot.ports import Clock
 from storage.db import Store
@@ -29,7 +29,7 @@ def worker_name() -> str:
 class Dispatcher:
     def __init__(self, store: Store, transport: Transport, clock: Clock, settings: Settings | None = None):
         self.store, self.transport, self.clock = store, transport, clock
-        self.settings = settings or Settings(worker=worker_name())
+        self.settings = settings or Settings(worker=worker_name(), senders=SENDERS)
 
     def deliver_due(self) -> DispatchReport:
         """Everything due now, batch after batch, until a batch comes back short."""

@@ -9,7 +9,7 @@ import signal
 import threading
 from datetime import timedelta, timezone
 
-from bot.delivery import DispatchReport, Settings
+from bot.delivery import SENDERS, DispatchReport, Settings
 from bot.model import Notice
 from bot.school import School
 
@@ -24,6 +24,8 @@ def add_commands(sub) -> None:
     dispatch.add_argument("--lease", type=float, default=60.0, metavar="SECONDS",
                           help="how long a claim keeps other dispatchers off a notice (default: 60)")
     dispatch.add_argument("--batch", type=int, default=20, help="notices claimed at once (default: 20)")
+    dispatch.add_argument("--senders", type=int, default=SENDERS,
+                          help=f"notices sent at once, each person's in order (default: {SENDERS})")
     dispatch.add_argument("--now", help="start the clock at this moment and let it run, e.g. 2027-02-02T10:00 "
                                         "(school time): to rehearse a school day at any hour")
     dispatch.set_defaults(run=_dispatch)
@@ -60,7 +62,8 @@ def _dispatch(args) -> int:
         with store.uow() as uow:
             schools = uow.schools.all()
         clock = ShiftedClock(_moment(args.now, schools[0].calendar.tz if schools else timezone.utc))
-    settings = Settings(worker=worker_name(), batch=args.batch, lease=timedelta(seconds=args.lease))
+    settings = Settings(worker=worker_name(), batch=args.batch, lease=timedelta(seconds=args.lease),
+                        senders=args.senders)
     dispatcher = Dispatcher(store, transport, clock, settings)
     try:
         if args.once:

@@ -208,3 +208,14 @@ def test_the_scheduler_is_only_the_clock(store, school):
     # The five, and this week's digest to the two SLT members (written by the periodic job at start).
     assert sorted(n.kind for _, n in transport.sent) == ["digest"] * 2 + ["test"] * 5
     assert statuses(store)["pending"] == 0
+
+
+def test_several_senders_keep_each_person_s_notices_in_order(store, school, clock):
+    people = ["U03TOM", "U04AMY", "U05SAM", "U01HEAD"]
+    ids = {person: add_notices(store, school.id, 5, [TUESDAY_10 - timedelta(minutes=10 - m) for m in range(5)],
+                               recipient=person) for person in people}
+    transport = Recorder(clock)
+    report = dispatch_due(store.uow, transport, clock, Settings(worker="many", batch=20, senders=4))
+    assert len(report.sent) == 20 and statuses(store)["pending"] == 0
+    for person in people:
+        assert [n.id for _, n in transport.sent if n.recipient == person] == ids[person]

@@ -1,0 +1,83 @@
+"""`python -m bench` (or `python3 dev.py bench`): every benchmark in one go, written to docs/benchmarks.md.
+
+    python -m bench [--db POSTGRES_URL] [--out docs/benchmarks.md] [--quick]
+
+Databases are created beside the one in --db (walkbot_bench_*) and dropped afterwards. --quick runs
+the same code at toy sizes, to see that it works (the tests do that); its figures mean nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import report
+from bench.ack import ack_latency
+from bench.dispatch import dispatch_rate
+from bench.proposals import fresh_database, scaling
+from bench.seed import seed_authority
+from storage.db import make_engine
+
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    schools: int
+    staff_per_school: int
+    visits: int
+    requests: int  # timed requests per (target, concurrency)
+    history: tuple[int, ...]  # visits in the database for the scaling benchmark
+    proposals: int
+    notices: int
+
+
+FULL = Sizes(schools=100, staff_per_school=50, visits=200_000, requests=600,
+             history=(1_000, 100_000, 1_000_000), proposals=300, notices=10_000)
+QUICK = Sizes(schools=3, staff_per_school=10, visits=300, requests=20, history=(200, 600), proposals=5, notices=40)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("WALKBOT_TEST_POSTGRES_URL", DEFAULT_DB),
+                        help=f"a PostgreSQL URL (default: $WALKBOT_TEST_POSTGRES_URL, else {DEFAULT_DB})")
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument("--quick", action="store_true", help="toy sizes: shows that it runs, measures nothing")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    began = time.monotonic()
+
+    def progress(line: str) -> None:
+        print(f"[{time.monotonic() - began:6.0f} s] {line}", flush=True)
+
+    engine = make_engine(args.db)
+    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with ExitStack() as stack:
+            logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="walkbot-bench-")))
+            authority_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_authority"))
+            seeding = time.monotonic()
+            authority = seed_authority(authority_db, schools=sizes.schools, staff_per_school=sizes.staff_per_school,
+                                       visits=sizes.visits, progress=progress)
+            seeded_in = time.monotonic() - seeding
+            acks = ack_latency(authority_db, authority, logs=logs, requests=sizes.requests, progress=progress)
+            costs = scaling(args.db, sizes.history, proposals=sizes.proposals, progress=progress)
+            dispatch_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_dispatch"))
+            sent = dispatch_rate(dispatch_db, logs=logs, notices=sizes.notices, schools=sizes.schools,
+                                 staff_per_school=sizes.staff_per_school, progress=progress)
+    finally:
+        engine.dispose()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report.markdown(authority=authority, seeded_in=seeded_in, acks=acks, costs=costs,
+                                        sent=sent, db_url=args.db, took=time.monotonic() - began,
+                                        quick=args.quick))
+    progress(f"written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
