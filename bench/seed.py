@@ -14,11 +14,13 @@ import argparse
 import random
 import time as timer
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Callable, Iterator
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
+from bot.calendar import SchoolCalendar
 from bot.model import VisitKind, VisitStatus
 from bot.policy import PRESET_IDS
 from bot.school import School, parse_school_config
@@ -32,7 +34,7 @@ SESSION_YEARS = range(2022, 2028)  # 2022-23 … 2027-28: history, this session,
 CURRENT_SHARE = 10  # at most a tenth of the visits fall in the current session,
 CURRENT_PER_TEACHER = 3  # and at most three per teacher, only the first of them ever booked
 VISIT_TABLES = (VisitRow, VisitVisitorRow, VisitNoteRow, VisitRecordAgreementRow)  # what seeding writes in bulk
-BATCH = 20_000  # visits per insert round: big enough for executemany, small enough to stream
+BATCH = 20_000  # visits per insert round: big enough to insert fast, small enough to stream
 
 FIRST_NAMES = (
     "Aisha", "Alan", "Amy", "Ben", "Carla", "Chloe", "Daniel", "Eilidh", "Emma", "Fatima", "Fraser", "Grace",
@@ -235,12 +237,18 @@ class _Batch:
     agreements: list[dict] = field(default_factory=list)
 
 
-def _people(document: dict, role: str, *, slt: bool) -> tuple[str, ...]:
-    return tuple(p["id"] for p in document["staff"] if role in p["roles"] and ("slt" in p["roles"]) == slt)
+def _slt(document: dict) -> tuple[str, ...]:
+    return tuple(p["id"] for p in document["staff"] if "slt" in p["roles"])
 
 
-def _visiting(school: School, document: dict) -> _School:
-    calendar = school.calendar
+def _class_teachers(document: dict) -> tuple[str, ...]:
+    """Teachers who are not SLT: the classes the visits go to."""
+    return tuple(p["id"] for p in document["staff"] if "teacher" in p["roles"] and "slt" not in p["roles"])
+
+
+@cache
+def _slots(calendar: SchoolCalendar) -> dict[str, list[Slot]]:
+    """Every period of every school day, by session; schools with the same day and periods share them."""
     slots = {}
     for session in calendar.sessions:
         found, day = [], session.start
@@ -250,32 +258,45 @@ def _visiting(school: School, document: dict) -> _School:
                 found += [(day, start, starts[-1] if start < starts[-1] else None) for start in starts]
             day += timedelta(days=1)
         slots[session.name] = found
+    return slots
+
+
+def _visiting(school: School, document: dict) -> _School:
+    """The school as stored, with its school days."""
+    calendar = school.calendar
+    slots = _slots(calendar)
     autumn = next(s for s in calendar.sessions if s.name == CURRENT_SESSION).terms[0]
-    teachers = _people(document, "teacher", slt=False)
+    teachers = _class_teachers(document)
     return _School(
-        id=school.id, teachers=teachers, visitors=_people(document, "slt", slt=True) + teachers,
+        id=school.id, teachers=teachers, visitors=_slt(document) + teachers,
         peers_date_only=school.policy.peer_visits_date_only, slots=slots,
         autumn=[slot for slot in slots[CURRENT_SESSION] if slot[0] in autumn],
     )
 
 
-def _plan(rng: random.Random, schools: list[_School], visits: int) -> Iterator[tuple[_School, str, Slot, VisitStatus]]:
-    """(school, class teacher, slot, status) for every visit: past sessions oldest first, then this one."""
+Planned = Iterator[tuple[_School, str, Slot, VisitStatus]]  # (school, class teacher, slot, status) per visit
+
+
+def _history(rng: random.Random, schools: list[_School], count: int) -> Planned:
+    """Visits in the past sessions, oldest session first, to any class teacher of any school."""
     past = sorted(name for name in schools[0].slots if name < CURRENT_SESSION)
-    pairs = [(school, teacher) for school in schools for teacher in school.teachers]
-    rng.shuffle(pairs)
-    current = min(visits // CURRENT_SHARE, CURRENT_PER_TEACHER * len(pairs))
-    history = visits - current
-    for n in range(history):
+    for n in range(count):
         school = schools[rng.randrange(len(schools))]
-        slots = school.slots[past[n * len(past) // history]]
+        slots = school.slots[past[n * len(past) // count]]
         yield (school, school.teachers[rng.randrange(len(school.teachers))], slots[rng.randrange(len(slots))],
                PAST_STATUSES[rng.randrange(len(PAST_STATUSES))])
-    for n in range(current):
+
+
+def _this_session(rng: random.Random, schools: list[_School], count: int) -> Planned:
+    """Visits in the current session's Autumn term, spread over the class teachers a few at most each;
+    only a teacher's first can be booked."""
+    pairs = [(school, teacher) for school in schools for teacher in school.teachers]
+    rng.shuffle(pairs)
+    for n in range(count):
         school, teacher = pairs[n % len(pairs)]
         slot = school.autumn[rng.randrange(len(school.autumn))]
         before = slot[0] < TODAY
-        if n < len(pairs) and rng.random() < 0.6:  # the teacher's one booked visit this session
+        if n < len(pairs) and rng.random() < 0.6:
             status = VisitStatus.AGREED if not before or rng.random() < 0.15 else VisitStatus.HELD
         else:
             status = rng.choice(UNBOOKED_BEFORE_TODAY if before else UNBOOKED_FROM_TODAY)
@@ -318,25 +339,47 @@ def _add_visit(rng: random.Random, batch: _Batch, visit_id: int, school: _School
 def _insert(engine: Engine, batch: _Batch) -> None:
     with engine.begin() as conn:
         for table, rows in zip(VISIT_TABLES, (batch.visits, batch.visitors, batch.notes, batch.agreements)):
-            if rows:
+            if not rows:
+                continue
+            if conn.dialect.name == "postgresql":
+                _copy(conn, table.__tablename__, rows)
+            else:
                 conn.execute(table.__table__.insert(), rows)
 
 
+def _copy(conn: Connection, table: str, rows: list[dict]) -> None:
+    """PostgreSQL's COPY, in the connection's transaction: psycopg's executemany sends a statement per row,
+    several times slower. The times are aware UTC datetimes already, as the UTCDateTime column stores them."""
+    columns = list(rows[0])
+    with conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+
+
 def _settle(engine: Engine) -> None:
-    """Explicit ids leave PostgreSQL's sequence behind; fresh statistics let it plan as a live database would."""
+    """Explicit ids leave PostgreSQL's sequence behind. VACUUM ANALYZE does now what autovacuum would do
+    soon after a bulk load (statistics, the visibility map), so it does not do it while a benchmark runs."""
     if engine.dialect.name != "postgresql":
         return
     with engine.begin() as conn:
         conn.execute(text("SELECT setval(pg_get_serial_sequence('visits', 'id'), (SELECT max(id) FROM visits))"))
-        conn.execute(text(f"ANALYZE schools, staff, {', '.join(t.__tablename__ for t in VISIT_TABLES)}"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"VACUUM ANALYZE schools, staff, {', '.join(t.__tablename__ for t in VISIT_TABLES)}"))
 
 
 # --- the authority --------------------------------------------------------------------------------
 
 def seed_authority(db_url: str, *, schools: int = 100, staff_per_school: int = 50, visits: int = 200_000,
-                   seed: int = 1, progress: Callable[[str], None] | None = None) -> Authority:
+                   seed: int = 1, this_session: int | None = None,
+                   progress: Callable[[str], None] | None = None) -> Authority:
     """Migrate the empty database at `db_url`, load the schools, then write `visits` visits. Same arguments,
-    same data."""
+    same data.
+
+    `this_session` of the visits fall in the current session (by default a tenth, at most three per class
+    teacher); the rest are history. The current session comes from its own random stream, so the same
+    `this_session` gives the same current session whatever the history: a fair comparison across sizes.
+    """
     if staff_per_school < 4:
         raise ValueError("Each school needs at least 4 staff: SLT and class teachers who visit each other.")
     say = progress or (lambda _line: None)
@@ -346,30 +389,39 @@ def seed_authority(db_url: str, *, schools: int = 100, staff_per_school: int = 5
         return f"{timer.perf_counter() - started:.1f} s"
 
     rng = random.Random(seed)
+    documents = [school_document(no, staff_per_school, rng) for no in range(schools)]
+    teachers = sum(len(_class_teachers(document)) for document in documents)
+    current = min(visits // CURRENT_SHARE, CURRENT_PER_TEACHER * teachers) if this_session is None else this_session
+    if not 0 <= current <= min(visits, CURRENT_PER_TEACHER * teachers):
+        raise ValueError(f"this_session must be between 0 and {min(visits, CURRENT_PER_TEACHER * teachers):,}: "
+                         f"at most all the visits, and {CURRENT_PER_TEACHER} per class teacher.")
     store = open_store(db_url)
     try:
         with store.engine.connect() as conn:
             if conn.scalar(select(func.count()).select_from(VisitRow)):
                 raise ValueError("That database already holds visits: seed an empty one.")
-        documents = [school_document(no, staff_per_school, rng) for no in range(schools)]
         with store.uow() as uow:
             saved = [uow.schools.save(parse_school_config(document)) for document in documents]
             uow.commit()
         say(f"{schools} schools and {schools * staff_per_school:,} staff loaded ({took()})")
         visiting = [_visiting(school, document) for school, document in zip(saved, documents)]
-        batch = _Batch()
-        for visit_id, (school, teacher, slot, status) in enumerate(_plan(rng, visiting, visits), start=1):
-            _add_visit(rng, batch, visit_id, school, teacher, slot, status)
-            if len(batch.visits) == BATCH or visit_id == visits:
-                _insert(store.engine, batch)
-                batch = _Batch()
-                say(f"{visit_id:,} of {visits:,} visits written ({took()})")
+        history_rng, current_rng = random.Random(f"{seed}/history"), random.Random(f"{seed}/{CURRENT_SESSION}")
+        batch, visit_id = _Batch(), 0
+        for visit_rng, plan in ((history_rng, _history(history_rng, visiting, visits - current)),
+                                (current_rng, _this_session(current_rng, visiting, current))):
+            for school, teacher, slot, status in plan:
+                visit_id += 1
+                _add_visit(visit_rng, batch, visit_id, school, teacher, slot, status)
+                if len(batch.visits) == BATCH or visit_id == visits:
+                    _insert(store.engine, batch)
+                    batch = _Batch()
+                    say(f"{visit_id:,} of {visits:,} visits written ({took()})")
         _settle(store.engine)
     finally:
         store.close()
     seeded = tuple(
         SeededSchool(id=school.id, key=school.key, team_id=school.slack_team_id,
-                     slt=_people(document, "slt", slt=True), teachers=_people(document, "teacher", slt=False))
+                     slt=_slt(document), teachers=_class_teachers(document))
         for school, document in zip(saved, documents)
     )
     return Authority(schools=seeded, staff=schools * staff_per_school, visits=visits)
@@ -382,10 +434,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--staff-per-school", type=int, default=50)
     parser.add_argument("--visits", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--this-session", type=int, help="visits in the current session (default: a tenth)")
     args = parser.parse_args(argv)
     started = timer.perf_counter()
     authority = seed_authority(args.db, schools=args.schools, staff_per_school=args.staff_per_school,
-                               visits=args.visits, seed=args.seed, progress=print)
+                               visits=args.visits, seed=args.seed, this_session=args.this_session,
+                               progress=print)
     print(f"Seeded {len(authority.schools)} schools, {authority.staff:,} staff and {authority.visits:,} visits "
           f"in {timer.perf_counter() - started:.1f} s.")
 

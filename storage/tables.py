@@ -105,8 +105,11 @@ class VisitRow(Base):
     __tablename__ = "visits"
     # Teacher first and no index on status alone: SQLite plans without statistics, and would
     # otherwise walk every visit of the school (or every agreed visit) to find one visitor's.
+    # School and time serve only queries bounded in time: PostgreSQL finds who visits in a span among
+    # the school's visits then, rather than among all a visitor's years of visits (migration 0003).
     __table_args__ = (
         Index("ix_visits_teacher_school_id_start_at", "teacher", "school_id", "start_at"),
+        Index("ix_visits_school_id_start_at", "school_id", "start_at"),
         Index("ix_visits_walk_id", "walk_id"),
     )
 

@@ -1,4 +1,5 @@
-"""The benchmark's seeded authority, small: reproducible, under every cap this session, and bookable."""
+"""The benchmarks' seeded authority, small: reproducible, under every cap this session, and bookable;
+and the proposal benchmark, run tiny so it keeps working."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bench.proposals import proposal_cost
 from bench.seed import VISIT_TABLES, Authority, seed_authority
 from bot.clock import FixedClock
 from bot.policy import PRESET_IDS
@@ -81,3 +83,12 @@ def test_a_proposal_through_the_router_is_accepted_at_every_school(authority, st
             assert reply.ok and reply.text.startswith("Proposed #"), reply.text
     finally:
         store.close()
+
+
+def test_the_proposal_benchmark_runs_on_a_small_authority(tmp_path):
+    cost = proposal_cost(f"sqlite:///{tmp_path / 'bench.db'}", visits=200, proposals=5, schools=3, staff_per_school=10)
+
+    assert (cost.visits_in_db, cost.proposals) == (200, 5)
+    assert 0 < cost.p50_ms <= cost.p95_ms
+    assert "ix_visits_teacher_school_id_start_at" in cost.plan and "ix_visits_school_id_start_at" in cost.plan
+    assert "(teacher=? AND school_id=? AND start_at>? AND start_at<?)" in cost.plan  # both ends: not all history

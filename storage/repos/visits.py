@@ -1,7 +1,7 @@
 """Visits, with their visitors, notes and record agreements."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from sqlalchemy import ColumnElement, CompoundSelect, select, union
@@ -51,6 +51,11 @@ def _fill(row: VisitRow, visit: Visit) -> None:
     row.record_agreements = [
         agreed.get(chat_id) or VisitRecordAgreementRow(chat_id=chat_id) for chat_id in sorted(visit.record_agreed_by)
     ]
+
+
+# A visit lies within one school day (bot.rules.calendar_violations), so one overlapping a span starts
+# less than a day before it: the lower bound that keeps an overlap query off the years of history before.
+LONGEST_VISIT = timedelta(days=1)
 
 
 def _statuses(statuses: Iterable[VisitStatus]) -> list[str]:
@@ -113,7 +118,8 @@ class SqlVisitRepo:
         self, school_id: int, people: Iterable[str], start: datetime, end: datetime, statuses: Iterable[VisitStatus]
     ) -> list[Visit]:
         """Visits where any of `people` is teacher or visitor, overlapping [start, end)."""
-        overlapping = (VisitRow.start_at < end, VisitRow.end_at > start, VisitRow.status.in_(_statuses(statuses)))
+        overlapping = (VisitRow.start_at > start - LONGEST_VISIT, VisitRow.start_at < end, VisitRow.end_at > start,
+                       VisitRow.status.in_(_statuses(statuses)))
         return self._visits(VisitRow.id.in_(_ids_involving(school_id, people, *overlapping)))
 
     def of_person(self, school_id: int, chat_id: str, since: datetime) -> list[Visit]:
@@ -126,7 +132,8 @@ class SqlVisitRepo:
 
 def _ids_involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool]) -> CompoundSelect:
     # A union, not an OR, so each half has its own index: teachers ix_visits_teacher_school_id_start_at;
-    # visitors ix_visit_visitors_chat_id, then each visit by primary key.
+    # visitors ix_visit_visitors_chat_id then each visit by primary key, or (PostgreSQL's choice when a
+    # visitor's history outgrows the span) the school's visits in the span, ix_visits_school_id_start_at.
     people = sorted(set(people))
     as_teacher = select(VisitRow.id).where(VisitRow.school_id == school_id, VisitRow.teacher.in_(people), *conditions)
     visiting = select(VisitVisitorRow.visit_id).where(VisitVisitorRow.chat_id.in_(people))
