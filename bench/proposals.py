@@ -3,9 +3,9 @@
 The same authority is seeded with 1,000, 100,000 and 1,000,000 visits, each in a fresh database: the
 schools, the staff and the current session stay the same, only the past sessions fill up. The same
 proposals into Spring 2027 are then made through bot.services.propose_visit, each in its own unit of work
-and committed, in turns across the databases. A booking
-check reads the visits around the wanted time and the teacher's current session, never all history,
-so the cost should barely move; the EXPLAIN of its queries shows which index each uses.
+and committed, in turns across the databases. A booking check reads the visits around the wanted time and
+the teacher's current session, never all history, so the cost should barely move; the EXPLAIN of its
+queries shows which index each uses.
 
     python -m bench.proposals --db postgresql+psycopg://postgres@127.0.0.1:5432/test --sizes 1000,100000,1000000
 """
