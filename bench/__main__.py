@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                                        visits=sizes.visits, progress=progress)
             seeded_in = time.monotonic() - seeding
             acks = ack_latency(authority_db, authority, logs=logs, requests=sizes.requests, progress=progress)
-            costs = scaling(args.db, sizes.history, proposals=sizes.proposals, progress=progress)
+            costs = scaling(args.db, sizes.history, proposals=sizes.proposals, schools=sizes.schools,
+                            staff_per_school=sizes.staff_per_school, progress=progress)
             dispatch_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_dispatch"))
             sent = dispatch_rate(dispatch_db, logs=logs, notices=sizes.notices, schools=sizes.schools,
                                  staff_per_school=sizes.staff_per_school, progress=progress)

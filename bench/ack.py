@@ -63,11 +63,11 @@ def script(authority: Authority, seed: int, slack_url: str) -> load.Script:
             when = f"{rng.choice(days).isoformat()} {rng.choice(TIMES)}"
             return command(kind, f'propose <@{teacher}> {when} 30m kind formal focus "questioning" '
                                  'feedback "a chat after school"', user=visitor, **asked)
-        if kind == "agree":
-            found = VISIT.search(previous.said) if previous else None
-            return click(kind, AGREE, found.group(1) if found else "0", user=teacher, **asked)
-        if kind == "limits":
-            return command(kind, "limits", user=teacher, **asked)
+        found = VISIT.search(previous.said) if previous and kind == "agree" else None
+        if found:
+            return click(kind, AGREE, found.group(1), user=teacher, **asked)
+        if kind in ("agree", "limits"):  # a refused proposal leaves nothing to agree: the teacher's limits instead
+            return command("limits", "limits", user=teacher, **asked)
         if kind == "list":
             return command(kind, "list", user=visitor, **asked)
         return home_opened(kind, user=teacher, team=team, request_id=request_id)

@@ -38,6 +38,7 @@ class Latencies:
     acks: dict[str, list[float]] = field(default_factory=dict)  # by kind of request
     answers: dict[str, list[float]] = field(default_factory=dict)
     unanswered: int = 0
+    failed: int = 0  # no HTTP answer at all (the connection failed)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -82,7 +83,13 @@ def run(port: int, secret: str, script: Script, *, concurrency: int, requests: i
             previous = _send(conn, secret, script(n, step, previous), answers)
         start.wait()
         for step in range(warmup, warmup + per_client[n]):
-            previous = _send(conn, secret, script(n, step, previous), answers)
+            try:
+                previous = _send(conn, secret, script(n, step, previous), answers)
+            except (OSError, http.client.HTTPException):  # counted, and the person carries on, reconnected
+                conn.close()
+                with lock:
+                    timed.failed += 1
+                continue
             with lock:
                 timed.add(previous, awaited=answers is not None)
         conn.close()

@@ -52,16 +52,22 @@ def _p(latencies: dict[str, list[float]], p: int) -> float:
 
 def _acks(result: AckResult) -> tuple[list[str], dict[int, tuple[float, float]]]:
     """The ack table, and (walkbot p99, bare p99) by concurrency."""
-    lines = [_row("server", "concurrency", "requests", "ack p50 ms", "ack p95 ms", "ack p99 ms", "requests/s"),
-             _row(*["---"] * 7)]
+    lines = [_row("server", "concurrency", "requests", "ack p50 ms", "ack p95 ms", "ack p99 ms", "requests/s",
+                  "HTTP answers"),
+             _row(*["---"] * 8)]
     p99s: dict[int, dict[str, float]] = {}
     for run in result.runs:
         acks = run.latencies.acks
         p99s.setdefault(run.concurrency, {})[run.target] = _p(acks, 99)
         lines.append(_row(run.target, run.concurrency,
                           len(Latencies.every(acks)), _ms(_p(acks, 50)), _ms(_p(acks, 95)), _ms(_p(acks, 99)),
-                          f"{run.latencies.requests_per_second:.0f}"))
+                          f"{run.latencies.requests_per_second:.0f}", _statuses(run.latencies)))
     return lines, {c: (found["walkbot"], found["bare Bolt"]) for c, found in p99s.items()}
+
+
+def _statuses(latencies: Latencies) -> str:
+    found = [f"{count:,} × {status}" for status, count in sorted(latencies.statuses.items())]
+    return ", ".join(found + ([f"{latencies.failed:,} failed"] if latencies.failed else [])) or "none"
 
 
 def _answers(result: AckResult) -> list[str]:
