@@ -19,6 +19,8 @@ from bot.errors import WalkbotError
 from bot.router import SORRY, Walkbot
 from bot.school import School
 from handlers.slack import listeners
+from handlers.slack.blocks import reply_message
+from handlers.slack.home import notice_home
 from handlers.slack.modals import done_view
 from storage.db import Store
 
@@ -75,7 +77,7 @@ class RecentEvents:
 def _drop_repeated_events(recent: RecentEvents):
     def drop_repeated_events(body: dict, next) -> BoltResponse | None:
         event_id = body.get("event_id")
-        if event_id and not recent.first_time(event_id):
+        if isinstance(event_id, str) and event_id and not recent.first_time(event_id):
             log.info("event %s already handled: a retry, acknowledged and dropped", event_id)
             return BoltResponse(status=200, body="")
         return next()
@@ -115,24 +117,44 @@ def _find_school(store: Store):
         try:
             school = linked.of(context.team_id) if context.team_id else None
         except WalkbotError as err:  # the database is out of reach: say so, change nothing
-            return _say(body, str(err))
+            return _say(body, str(err), context, keep_form=True)
         if school is None and body.get("type") != "event_callback":
             log.warning("a request from Slack workspace %s, which no school is linked to", context.team_id)
-            return _say(body, listeners.UNLINKED)
+            return _say(body, listeners.UNLINKED, context)
         context["school"] = school
         return next()
 
     return find_school
 
 
-def _say(body: dict, text: str) -> BoltResponse:
-    """Answer a request straight away, without a listener: in words for a command, in place of a form."""
+def _say(body: dict, text: str, context=None, keep_form: bool = False) -> BoltResponse:
+    """Answer a request straight away, without a listener: in words for a command; for a form, in its place
+    (or, to try again, on its first field); for a button or the App Home, by the message's response_url or
+    on the Home tab."""
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
     if body.get("type") == "view_submission":
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        fields = [block.get("block_id") for block in view.get("blocks") or ()
+                  if isinstance(block, dict) and block.get("type") == "input"]
+        if keep_form and fields:  # the form stays open, all filled in, to be sent again
+            return BoltResponse(status=200, body={"response_action": "errors", "errors": {fields[0]: text}})
         return BoltResponse(status=200, body={"response_action": "update",
                                               "view": done_view("walkbot", text).to_dict()})
+    if context is not None:
+        _tell(body, text, context)
     return BoltResponse(status=200, body="")
+
+
+def _tell(body: dict, text: str, context) -> None:
+    """Tell whoever pressed a button (or opened the App Home) what `text` says; Slack's ack carries no words."""
+    try:
+        if context.respond is not None and body.get("response_url"):  # a button on a message
+            context.respond(response_type="ephemeral", replace_original=False, **reply_message(text))
+        elif context.user_id:  # a button on the Home tab, or the tab opening
+            context.client.views_publish(user_id=context.user_id, view=notice_home(text))
+    except Exception:  # Slack out of reach too: the log is all there is
+        log.warning("could not tell %s: %s", context.user_id, text, exc_info=True)
 
 
 def _never_a_500(error: Exception, body: dict, request) -> BoltResponse:

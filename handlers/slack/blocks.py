@@ -103,8 +103,17 @@ def answer_value(visit_id: int, asked: datetime | None) -> str:
     return f"{visit_id}@{int(asked.timestamp())}" if asked else str(visit_id)
 
 
-def read_answer_value(value: str) -> tuple[int, datetime | None]:
+def read_answer_value(value: object) -> tuple[int, datetime | None] | None:
+    """What answer_value wrote; None for a value it never writes (garbled or forged: not from walkbot's buttons)."""
+    if not isinstance(value, str):
+        return None
     visit_id, _, at = value.partition("@")
+    # A visit number as the grammar reads one (the length first: int() refuses over 4300 digits); a time in
+    # whole seconds, within datetime's years.
+    if not (visit_id.isascii() and visit_id.isdigit() and len(visit_id) <= 10 and 0 < int(visit_id) < 2**31):
+        return None
+    if at and not (at.isascii() and at.isdigit() and len(at) <= 11):
+        return None
     return int(visit_id), datetime.fromtimestamp(int(at), timezone.utc) if at else None
 
 

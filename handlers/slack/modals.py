@@ -7,6 +7,7 @@ every reason at the top (the clause quoted) and the nearest allowed times as but
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Mapping
@@ -64,9 +65,9 @@ def _element(f: Field, value: Any):
             return UserMultiSelectElement(action_id=VALUE, initial_users=value or None,
                                           placeholder=plain("Choose people", 150))
         case "date":
-            return DatePickerElement(action_id=VALUE, initial_date=value)
+            return DatePickerElement(action_id=VALUE, initial_date=_shaped(value, _SLACK_DATE))
         case "time":
-            return TimePickerElement(action_id=VALUE, initial_time=value)
+            return TimePickerElement(action_id=VALUE, initial_time=_shaped(value, _SLACK_TIME))
         case "select":
             options = [Option(value=v, label=clip(label, 75)) for v, label in f.options]
             chosen = next((o for o in options if o.value == value), None)
@@ -78,15 +79,39 @@ def _element(f: Field, value: Any):
                                          multiline=f.kind == "long_text", max_length=TEXT_MAX)
 
 
+# The only forms of date and time Slack's pickers take (the core reads more: "1110", "20270204").
+_SLACK_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+_SLACK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _shaped(value: Any, form: re.Pattern) -> str | None:
+    """A value to show again in a picker, if it is in the picker's form; else the picker starts empty."""
+    return value if isinstance(value, str) and form.fullmatch(value) else None
+
+
 def read_values(view: Mapping[str, Any]) -> dict[str, Any]:
-    """A submitted (or clicked-in) form's values by block id: user ids, ISO dates, HH:MM, option values, text."""
+    """A submitted (or clicked-in) form's values by block id: user ids, ISO dates, HH:MM, option values, text.
+
+    Anything not in the shape Slack gives is read as no value (the form then asks for it again).
+    """
     found = {}
-    for block, actions in (view.get("state") or {}).get("values", {}).items():
-        picked = actions.get(VALUE) or {}
-        option = picked.get("selected_option") or {}
-        found[block] = (picked.get("selected_user") or picked.get("selected_users") or picked.get("selected_date")
-                        or picked.get("selected_time") or option.get("value") or picked.get("value"))
+    for block, actions in _mapping(_mapping(view.get("state")).get("values")).items():
+        picked = _mapping(_mapping(actions).get(VALUE))
+        option = _mapping(picked.get("selected_option"))
+        users = picked.get("selected_users")
+        found[block] = (_string(picked.get("selected_user"))
+                        or (users if isinstance(users, list) and all(isinstance(u, str) for u in users) else None)
+                        or _string(picked.get("selected_date")) or _string(picked.get("selected_time"))
+                        or _string(option.get("value")) or _string(picked.get("value")))
     return found
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -160,9 +185,12 @@ def done_view(title: str, text: str) -> View:
     return View(type="modal", title=plain(title, TITLE_MAX), close=plain("Done", TITLE_MAX), blocks=sections(text))
 
 
-def at(values: Mapping[str, Any], local_iso: str) -> dict[str, Any]:
-    """The form's values with the date and time of an alternative the user picked."""
-    moment = datetime.fromisoformat(local_iso)
+def at(values: Mapping[str, Any], local_iso: object) -> dict[str, Any] | None:
+    """The form's values with the date and time of an alternative the user picked (None if it is no time)."""
+    try:
+        moment = datetime.fromisoformat(local_iso)
+    except (TypeError, ValueError):
+        return None
     return {**values, "date": moment.date().isoformat(), "time": f"{moment:%H:%M}"}
 
 
@@ -287,6 +315,9 @@ def walk_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.
 # --- answering: another time, or a reason to decline -----------------------------------------------------------------
 
 SUGGEST_BLOCKS = {"start": "date"}
+# A form or button walkbot did not make (its metadata or value unreadable): Slack never sends one.
+UNREADABLE = ("walkbot can't tell which visit this is about, so nothing was changed. "
+              "Close it and answer from the message or your Home tab again.")
 
 
 @dataclass(frozen=True)
@@ -301,9 +332,20 @@ class Origin:
         return json.dumps({"visit": self.visit_id, "channel": self.channel, "ts": self.ts})
 
     @classmethod
-    def of(cls, view: Mapping[str, Any]) -> "Origin":
-        data = json.loads(view.get("private_metadata") or "{}")
-        return cls(int(data["visit"]), data.get("channel"), data.get("ts"))
+    def of(cls, view: Mapping[str, Any]) -> "Origin | None":
+        """What dump() wrote in the form; None if the form carries anything else (it is not walkbot's)."""
+        try:
+            data = json.loads(view.get("private_metadata") or "")
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        visit, channel, ts = data.get("visit"), data.get("channel"), data.get("ts")
+        if type(visit) is not int or not 0 < visit < 2**31:  # type(): True is an int, but no visit
+            return None
+        if not all(v is None or isinstance(v, str) for v in (channel, ts)):
+            return None
+        return cls(visit, channel, ts)
 
 
 def suggest_view(origin: Origin, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -19,11 +21,19 @@ from bot.clock import SystemClock
 from handlers.slack.runtime import SlackRuntime, build_slack
 from handlers.slack.settings import SettingsError, SlackSettings
 
+log = logging.getLogger("walkbot.slack")
+
 EVENTS_PATH = "/slack/events"  # commands, interactivity and events all come here
 HEALTH_PATH = "/healthz"
 # Far above anything Slack sends (a big view submission is tens of kilobytes), far below harm.
 MAX_BODY = 1 << 20
 SLACK_TYPES = ("application/x-www-form-urlencoded", "application/json")
+# What Slack sends: a Unix time in seconds and "v0=" with a SHA-256 HMAC in lower-case hex.
+TIMESTAMP, SIGNATURE = re.compile(r"[0-9]{1,20}"), re.compile(r"v0=[0-9a-f]{64}")
+# Headers that say how to read and trust a request: sent twice, a proxy in front of walkbot and
+# walkbot itself could each go by a different copy.
+ONCE_ONLY = ("content-type", "content-length", "transfer-encoding", "x-slack-request-timestamp",
+             "x-slack-signature")
 
 # Called with the runtime once it is built, before serving; what it returns (if anything) is called
 # on the way out. The notices dispatcher starts and stops here.
@@ -36,8 +46,9 @@ class SlackHttp:
     Bolt's own ASGI adapter runs the synchronous App on the event loop and reads bodies without
     limit. Here Bolt runs in worker threads, so one slow request holds up no other, and requests
     Slack would never send get a 4xx before Bolt sees them: too big (413), a content type Slack
-    does not use (415), no numeric timestamp (401), bytes that are not UTF-8 or a body that does
-    not parse (400). The signature itself is Bolt's to check (401).
+    does not use (415), a timestamp or signature not in Slack's form (401), a header Slack sends
+    once sent twice, bytes that are not UTF-8 or a body that does not parse, even a payload whose
+    shape Bolt cannot read (400). The signature itself is Bolt's to check (401).
     """
 
     def __init__(self, *, bolt: App, max_body: int = MAX_BODY):
@@ -62,14 +73,21 @@ class SlackHttp:
         if handler is None:
             known = any(path == p for _, p in self.routes)
             return _plain(405, "Method Not Allowed") if known else _plain(404, "Not Found")
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        pairs = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"]]
+        headers = dict(pairs)
         if method == "POST":
+            names = [name for name, _ in pairs]
+            framed_twice = {"content-length", "transfer-encoding"} <= set(names)  # a smuggling trick
+            if framed_twice or any(names.count(name) > 1 for name in ONCE_ONLY):
+                return _plain(400, "Bad Request")
             content_type = headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in SLACK_TYPES:
                 return _plain(415, "Unsupported Media Type")
-            # Bolt checks the signature, but slack_sdk's verifier raises on a timestamp that is not a
-            # number (and the error would reach the app's error handler): no such request is Slack's.
-            if not headers.get("x-slack-request-timestamp", "").isdigit():
+            # Bolt checks the signature, but slack_sdk's verifier raises on a timestamp int() cannot read
+            # ("²", 5000 digits) or a signature that is not ASCII, and the app's error handler would
+            # answer that with a 200: no such request is Slack's.
+            if not (TIMESTAMP.fullmatch(headers.get("x-slack-request-timestamp", ""))
+                    and SIGNATURE.fullmatch(headers.get("x-slack-signature", ""))):
                 return _plain(401, "Unauthorized")
             if not headers.get("content-length", "0").isdigit():
                 return _plain(400, "Bad Request")
@@ -83,8 +101,36 @@ class SlackHttp:
                                   headers=headers)
         except Exception:  # only parsing so far: not UTF-8, not JSON, JSON that is not an object...
             return _plain(400, "Bad Request")
-        answer = await asyncio.to_thread(handler, request)
+        if method == "POST" and not _readable(request.body):
+            return _plain(400, "Bad Request")
+        try:
+            answer = await asyncio.to_thread(handler, request)
+        except Exception as error:
+            if path != EVENTS_PATH:
+                raise
+            # Bolt hands what listeners and middleware raise to the app's error handler; what still escapes
+            # is Bolt itself failing on a payload's shape (a view with no type...), which Slack never sends.
+            log.warning("refused a request Bolt could not read: %r", error, exc_info=error)
+            return _plain(400, "Bad Request")
         return AsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+
+
+def _readable(body: dict) -> bool:
+    """Whether the parts of a payload that Bolt reads before any listener runs are as Slack sends them:
+    Bolt indexes them without looking, and what it raises would reach the app's error handler as a
+    listener's failure (a view with no callback_id, a button with no action_id...)."""
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return bool(actions) and isinstance(actions, list) and all(
+            isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        return isinstance(view, dict) and all(isinstance(view.get(key), str) for key in ("type", "callback_id"))
+    if kind == "event_callback":
+        event = body.get("event")
+        return isinstance(event, dict) and isinstance(event.get("type"), str)
+    return True
 
 
 async def _read_body(receive: Callable, limit: int) -> bytes | None:
