@@ -54,9 +54,15 @@ USAGE = {
 }
 
 
+def _quoted(word: str, longest: int = 30) -> str:
+    """A word someone typed, quoted back in a reply: shortened, so a pasted essay is not echoed whole."""
+    return f"'{word}'" if len(word) <= longest else f"'{word[:longest - 1]}…'"
+
+
 def _is_number(word: str) -> bool:
-    """A visit or walk number: ASCII digits only (str.isdigit() also takes '²', which int() refuses)."""
-    return word.isascii() and word.isdigit() and 0 < int(word) < 2**31
+    """A visit or walk number: ASCII digits only (str.isdigit() also takes '²', which int() refuses), and
+    few enough that int() reads them (it refuses thousands of digits) and the database can hold it."""
+    return word.isascii() and word.isdigit() and len(word) <= 10 and 0 < int(word) < 2**31
 
 
 def help_text(topic: str | None = None) -> str:
@@ -108,13 +114,13 @@ class _Reader:
     def visit_id(self) -> int:
         word = self.take("which visit (its number, e.g. 12)").removeprefix("#")
         if not _is_number(word):
-            raise self.fail(f"'{word}' is not a visit number; use the number walkbot gave it, e.g. 12.")
+            raise self.fail(f"{_quoted(word)} is not a visit number; use the number walkbot gave it, e.g. 12.")
         return int(word)
 
     def mention(self, what: str) -> str:
         word = self.take(what)
         if not re.fullmatch(r"@[\w.\-]+|<@[A-Z0-9]+(\|[^>]*)?>", word):
-            raise self.fail(f"'{word}' is not a person: name them with @, like @tom.")
+            raise self.fail(f"{_quoted(word)} is not a person: name them with @, like @tom.")
         return word
 
     def mentions(self) -> tuple[str, ...]:
@@ -225,7 +231,7 @@ def _propose(r: _Reader, base: dict) -> c.Command:
                 raise r.fail("Name who else is visiting after 'with', like with @dan.")
             visitors += found
         else:
-            raise r.fail(f"I didn't understand '{word}'.")
+            raise r.fail(f"I didn't understand {_quoted(word)}.")
     return c.ProposeVisit(**base, teacher=teacher, when=when, visitors=tuple(visitors), **fields)
 
 
@@ -252,7 +258,7 @@ def _with_when(cls, duration: bool = False):
         if duration and r.more():
             word = r.take("a duration")
             if not looks_like_duration(word):
-                raise r.fail(f"'{word}' is not a duration; write it like 20m or 1h.")
+                raise r.fail(f"{_quoted(word)} is not a duration; write it like 20m or 1h.")
             extra["minutes"] = parse_duration(word)
         r.done()
         return cls(**base, visit_id=visit_id, when=when, **extra)
@@ -319,7 +325,7 @@ def _staff_add(r: _Reader, base: dict) -> c.Command:
             if not _HANDLE.fullmatch(handle):
                 raise r.fail(f"'{handle}' can't be a handle: use letters, digits, dots and dashes.")
         else:
-            raise r.fail(f"I didn't understand '{word}'.")
+            raise r.fail(f"I didn't understand {_quoted(word)}.")
     return c.AddStaff(**base, person=person, name=name, handle=handle, **fields)
 
 
@@ -380,7 +386,7 @@ def _walk_plan(r: _Reader, base: dict) -> c.Command:
             if r.peek() == "each":
                 r.take("each")
         else:
-            raise r.fail(f"I didn't understand '{word}'.")
+            raise r.fail(f"I didn't understand {_quoted(word)}.")
     return c.PlanWalk(**base, day=day, start=start, end=end_time, focus=focus, walkers=walkers,
                       rooms=rooms, room_minutes=room_minutes)
 
@@ -389,7 +395,7 @@ def _walk_id(cls, reason: bool = False):
     def parse_it(r: _Reader, base: dict) -> c.Command:
         word = r.take("which walk (its number)").removeprefix("#")
         if not _is_number(word):
-            raise r.fail(f"'{word}' is not a walk number; use the number walkbot gave it, e.g. 3.")
+            raise r.fail(f"{_quoted(word)} is not a walk number; use the number walkbot gave it, e.g. 3.")
         if reason:
             return cls(**base, walk_id=int(word), reason=r.rest_as_text("why, in quotes"))
         r.done()

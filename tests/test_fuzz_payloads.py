@@ -455,8 +455,6 @@ def test_an_event_with_an_odd_event_id_is_still_handled(slack, world, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.xfail(strict=True, reason="bot/grammar.py _is_number calls int() before looking at the length, and "
-                                       "int() refuses over 4300 digits: the router answers SORRY and logs an error")
 def test_a_visit_number_of_thousands_of_digits_is_told_it_is_no_visit_number(slack, world, caplog):
     caplog.clear()
     answer = slack.command(TOM, "show " + "9" * 5000)
