@@ -110,7 +110,12 @@ def show_walk(cmd: c.ShowWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
     with uow:
         scope = open_scope(uow, cmd, clock)
         walk = _walk(scope, cmd.walk_id)
-        return WalkDone(scope.school, walk, scope.names, "shown", tuple(room_visits(scope, walk)))
+        rooms = room_visits(scope, walk)
+        # The programme is for all staff; whose room said no is not: SLT and the walkers see every room,
+        # a colleague only their own.
+        if not (scope.actor.is_slt or scope.actor.chat_id in walk.walkers):
+            rooms = [visit for visit in rooms if visit.teacher == scope.actor.chat_id]
+        return WalkDone(scope.school, walk, scope.names, "shown", tuple(rooms))
 
 
 def list_walks(cmd: c.ListWalks, uow: UnitOfWork, clock: Clock) -> WalkList:

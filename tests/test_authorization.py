@@ -442,6 +442,14 @@ def test_someone_without_a_class_is_told_so_and_a_walk_books_no_room_of_theirs(w
     assert "learning-walk visit to Ed Moore's class, Wed 12 May 2027" in planned
 
 
+def test_whose_room_a_walk_visits_is_seen_by_slt_the_walkers_and_that_teacher_only(world, fresh):
+    walk = world.ids["walk"]  # walkers Rachel (SLT) and Hana; Ed's room
+    for who in ("U01HEAD", "U08HANA", "U09ED"):
+        assert "Ed Moore's class" in handle(fresh, world, "A", who, f"/walk show {walk}").text, who
+    shown = handle(fresh, world, "A", "U03TOM", f"/walk show {walk}").text  # a colleague: the programme only
+    assert WALK_FOCUS in shown and "Ed Moore's class" not in shown
+
+
 # --- people taken off the staff list -----------------------------------------------------------------------------
 
 def test_a_visit_with_someone_since_taken_off_the_list_gets_answers_not_errors(world, fresh):
