@@ -51,8 +51,8 @@ def register(app: App, walkbot: Walkbot, *, ack_first: bool = False) -> None:
     app.view(m.WALK)(on.walk_submitted)
     for action_id in ANSWERS:
         app.action(action_id)(**work(on.answer))
-    app.action(SUGGEST)(**work(on.ask_time))
-    app.action(DECLINE)(**work(on.ask_reason))
+    app.action(SUGGEST)(**work(on.ask))
+    app.action(DECLINE)(**work(on.ask))
     app.view(m.SUGGEST)(on.suggest_submitted)
     app.action(m.SUGGEST_AT)(**work(on.suggest_at))
     app.view(m.DECLINE)(on.decline_submitted)
@@ -249,23 +249,17 @@ class Listeners:
         else:
             self._publish_home(client, school, user)
 
-    def ask_time(self, ack, body: dict, action: dict, client: WebClient) -> None:
+    def ask(self, ack, body: dict, action: dict, client: WebClient) -> None:
+        """Suggest another time, Decline: the form that asks for the time, or for the reason."""
         ack()
         read = read_answer_value(action.get("value"))
         if read is None:
             return _unreadable("button", action)
-        client.views_open(trigger_id=body["trigger_id"], view=m.suggest_view(self._origin(body, read[0])))
-
-    def ask_reason(self, ack, body: dict, action: dict, client: WebClient) -> None:
-        ack()
-        read = read_answer_value(action.get("value"))
-        if read is None:
-            return _unreadable("button", action)
-        client.views_open(trigger_id=body["trigger_id"], view=m.decline_view(self._origin(body, read[0])))
+        form = m.suggest_view if action["action_id"] == SUGGEST else m.decline_view
+        client.views_open(trigger_id=body["trigger_id"], view=form(self._origin(body, read[0])))
 
     def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, blocks, verb: str):
-        return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks,
-                             verb)
+        return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks, verb)
 
     def suggest_submitted(self, ack, view: dict, client: WebClient, context) -> None:
         school, user, values, origin = context["school"], context.user_id, m.read_values(view), m.Origin.of(view)
