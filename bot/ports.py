@@ -26,7 +26,8 @@ class StaffRepo(Protocol):
     def get(self, school_id: int, chat_id: str) -> Staff | None: ...
     def find(self, school_id: int, mention: str) -> Staff | None:
         """By chat id or handle, case-insensitive."""
-    def all(self, school_id: int) -> list[Staff]: ...
+    def all(self, school_id: int, *, with_leavers: bool = False) -> list[Staff]:
+        """Active staff by name; with_leavers also those taken off the list (their visits keep their names)."""
     def add(self, staff: Staff) -> Staff:
         """Someone new, added in chat: re-loading school.yml does not retire them."""
     def update(self, staff: Staff) -> Staff:

@@ -30,12 +30,13 @@ class Scope:
     uow: UnitOfWork
     school: School
     actor: Staff
-    staff: tuple[Staff, ...]
+    staff: tuple[Staff, ...]  # active: who may act, and be named in a command
     now: datetime
+    leavers: tuple[Staff, ...] = ()  # taken off the list: still named in the visits they were part of
 
     @cached_property
     def names(self) -> dict[str, str]:
-        return {s.chat_id: s.name for s in self.staff}
+        return {s.chat_id: s.name for s in self.leavers + self.staff}
 
     @property
     def ctx(self) -> rules.Context:
@@ -67,13 +68,14 @@ def open_scope(uow: UnitOfWork, cmd: c.Command, clock: Clock) -> Scope:
     school = uow.schools.get(cmd.school_id)
     if school is None:
         raise NotFound("This workspace is not linked to a school yet: ask your IT lead to load school.yml.")
-    staff = tuple(uow.staff.all(school.id))  # active staff only: one query serves the names and the check
+    everyone = uow.staff.all(school.id, with_leavers=True)  # one query serves the names and the check
+    staff = tuple(s for s in everyone if s.active)
     actor = next((s for s in staff if s.chat_id == cmd.actor), None)
     if actor is None:
         slt = [s.name for s in staff if s.is_slt]
         raise NotAllowed(f"You're not on {school.name}'s staff list in walkbot, so I can't act for you. "
                          f"Ask {' or '.join(slt[:2]) or 'SLT'} to add you.")
-    return Scope(uow, school, actor, staff, clock.now())
+    return Scope(uow, school, actor, staff, clock.now(), tuple(s for s in everyone if not s.active))
 
 
 def _visit(scope: Scope, visit_id: int, *, lock: bool = True) -> Visit:

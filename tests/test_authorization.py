@@ -474,6 +474,8 @@ def test_a_visit_with_someone_since_taken_off_the_list_gets_answers_not_errors(w
                            ("U05SAM", '/visit cancel {agreed} "Amy has left"')]:
         reply = handle(fresh, world, "A", actor, command.format(**ids))
         assert reply.ok, (command, reply.text)
+    shown = handle(fresh, world, "A", "U03TOM", f"/visit show {ids['agreed']}").text
+    assert "Amy Chen" in shown and "U04AMY" not in shown  # still named in the visit she was part of
 
 
 def test_a_teacher_can_object_to_an_observer_who_has_since_left(world, fresh):

@@ -138,14 +138,12 @@ class SqlStaffRepo:
         found = by_id or rows
         return _staff_from_row(found[0]) if len(found) == 1 else None
 
-    def all(self, school_id: int) -> list[Staff]:
-        """Active staff, by name."""
-        rows = self.session.scalars(
-            select(StaffRow)
-            .where(StaffRow.school_id == school_id, StaffRow.active.is_(True))
-            .order_by(StaffRow.name, StaffRow.id)
-        )
-        return [_staff_from_row(r) for r in rows]
+    def all(self, school_id: int, *, with_leavers: bool = False) -> list[Staff]:
+        """Active staff, by name; with_leavers, also those taken off the list."""
+        query = select(StaffRow).where(StaffRow.school_id == school_id).order_by(StaffRow.name, StaffRow.id)
+        if not with_leavers:
+            query = query.where(StaffRow.active.is_(True))
+        return [_staff_from_row(r) for r in self.session.scalars(query)]
 
     def add(self, staff: Staff) -> Staff:
         """Someone new, added in chat (not from school.yml)."""
