@@ -262,15 +262,20 @@ class Listeners:
         return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks, verb)
 
     def suggest_submitted(self, ack, view: dict, client: WebClient, context) -> None:
+        self._answer_submitted(ack, view, client, context, m.suggest_command, m.SUGGEST_BLOCKS, "Suggest",
+                               m.suggest_view)
+
+    def _answer_submitted(self, ack, view: dict, client: WebClient, context, build, blocks, verb: str,
+                          redraw) -> None:
+        """The Suggest or Decline form sent: the answer given, or the form again with what stands in its way."""
         school, user, values, origin = context["school"], context.user_id, m.read_values(view), m.Origin.of(view)
         if origin is None:
             _unreadable("form", view.get("private_metadata"))
             ack(response_action="update", view=m.done_view("walkbot", m.UNREADABLE))
             return
-        reply, trouble = self._answer_form(school, user, origin, m.suggest_command, values, m.SUGGEST_BLOCKS,
-                                           "Suggest")
+        reply, trouble = self._answer_form(school, user, origin, build, values, blocks, verb)
         if trouble:
-            ack(**trouble.ack(lambda t: m.suggest_view(origin, values, t)))
+            ack(**trouble.ack(lambda t: redraw(origin, values, t)))
             return
         ack()
         self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
@@ -290,17 +295,7 @@ class Listeners:
             self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
 
     def decline_submitted(self, ack, view: dict, client: WebClient, context) -> None:
-        school, user, values, origin = context["school"], context.user_id, m.read_values(view), m.Origin.of(view)
-        if origin is None:
-            _unreadable("form", view.get("private_metadata"))
-            ack(response_action="update", view=m.done_view("walkbot", m.UNREADABLE))
-            return
-        reply, trouble = self._answer_form(school, user, origin, m.decline_command, values, {}, "Decline")
-        if trouble:
-            ack(**trouble.ack(lambda t: m.decline_view(origin, values, t)))
-            return
-        ack()
-        self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
+        self._answer_submitted(ack, view, client, context, m.decline_command, {}, "Decline", m.decline_view)
 
     # --- the App Home -------------------------------------------------------------------------------------------------
 
