@@ -14,7 +14,15 @@ from pathlib import Path
 
 from bench import load, processes
 from bench.seed import Authority
-from bench.slack import Answers, SlackRequest, SlackStandIn, click, command, fake_token, home_opened
+from bench.slack import (
+    Answers,
+    SlackRequest,
+    SlackStandIn,
+    click,
+    command,
+    fake_token,
+    home_opened,
+)
 from handlers.slack.blocks import AGREE
 
 SECRET = "bench-signing-secret-0123456789abcdef"

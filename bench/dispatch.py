@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from bench import processes
 from bench.seed import seed_authority
 from bench.slack import PostingLimits, SlackStandIn, fake_token
-from bot.model import Notice
+from bot.domain.model import Notice, NoticeKind
+from bot.reply.card import card
 from storage import open_store
 
 LONDON = ZoneInfo("Europe/London")
@@ -49,7 +50,7 @@ def write_notices(db_url: str, count: int, *, schools: int, staff_per_school: in
         with store.uow() as uow:
             for n in range(count):
                 school_id, person = rng.choice(people)
-                uow.notices.add(Notice(school_id, "reminder", person, DUE, TEXT.format(n=n + 1)))
+                uow.notices.add(Notice(school_id, NoticeKind.REMINDER, person, DUE, card(TEXT.format(n=n + 1))))
             uow.commit()
     finally:
         store.close()

@@ -2,7 +2,7 @@
 
 The same authority is seeded with 1,000, 100,000 and 1,000,000 visits, each in a fresh database: the
 schools, the staff and the current session stay the same, only the past sessions fill up. The same
-proposals into Spring 2027 are then made through bot.services.propose_visit, each in its own unit of work
+proposals into Spring 2027 are then made through bot.usecases.visits.propose_visit, each in its own unit of work
 and committed, in turns across the databases. A booking check reads the visits around the wanted time and
 the teacher's current session, never all history, so the cost should barely move; the EXPLAIN of its
 queries shows which index each uses.
@@ -26,11 +26,11 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from bench.seed import CURRENT_SHARE, Authority, seed_authority
-from bot import commands as c
-from bot.clock import FixedClock
-from bot.model import VisitKind
-from bot.router import Walkbot
-from bot.services import propose_visit
+from bot.chat.router import Walkbot
+from bot.domain.clock import FixedClock
+from bot.domain.model import VisitKind
+from bot.usecases import commands as c
+from bot.usecases.visits import propose_visit
 from storage import Store, open_store
 from storage.db import make_engine
 
@@ -87,7 +87,7 @@ def _timed(store: Store, commands: Sequence[c.ProposeVisit], clock: FixedClock) 
 
 def _through_the_router(store: Store, command: c.ProposeVisit, clock: FixedClock) -> None:
     """The same proposal as staff type it: the benchmark's data must work the way people reach it."""
-    typed = (f"/visit propose <@{command.teacher}> {command.when.day.isoformat()} {command.when.time:%H:%M} 30m "
+    typed = (f"/visit propose @{command.teacher} {command.when.day.isoformat()} {command.when.time:%H:%M} 30m "
              f'kind {command.kind.value} focus "{FOCUS}" feedback "{FEEDBACK}"')
     reply = Walkbot(uow_factory=store.uow, clock=clock).handle(typed, school_id=command.school_id, actor=command.actor)
     if not reply.ok:

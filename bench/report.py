@@ -144,7 +144,7 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, costs: 
         "",
         "## Scaling: the cost of a proposal as history grows",
         "",
-        "`bot.services.propose_visit` with a real unit of work on PostgreSQL (rules and storage, committed), "
+        "`bot.usecases.visits.propose_visit` with a real unit of work on PostgreSQL (rules and storage, committed), "
         f"{small.proposals} proposals into Spring 2027 per size, timed in turns across sizes. Every database holds "
         "the same authority and the same current session; only the history (past sessions, other schools) grows "
         "(`bench/proposals.py`).",

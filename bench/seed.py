@@ -14,18 +14,23 @@ import argparse
 import random
 import time as timer
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Callable, Iterator
 
 from sqlalchemy import Connection, Engine, func, select, text
 
-from bot.calendar import SchoolCalendar
-from bot.model import VisitKind, VisitStatus
-from bot.policy import PRESET_IDS
-from bot.school import School, parse_school_config
+from bot.domain.calendar import SchoolCalendar
+from bot.domain.model import VisitKind, VisitStatus
+from bot.domain.policy import PRESET_IDS
+from bot.domain.school import School, parse_school_config
 from storage import open_store
-from storage.tables import VisitNoteRow, VisitRecordAgreementRow, VisitRow, VisitVisitorRow
+from storage.tables import (
+    VisitNoteRow,
+    VisitRecordAgreementRow,
+    VisitRow,
+    VisitVisitorRow,
+)
 
 TODAY = date(2026, 11, 23)
 TIMEZONE = "Europe/London"

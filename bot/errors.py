@@ -4,18 +4,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.reply.card import Line
+from bot.reply.text import flat
+
 if TYPE_CHECKING:  # pragma: no cover
     from bot.rules import Slot, Violation
 
 
 class WalkbotError(Exception):
-    """Base class: `str(err)` is a friendly sentence, never a traceback."""
+    """Base class: `str(err)` is a friendly sentence, never a traceback.
+
+    `line` is the same sentence as the reply model holds it, with any command to type in it as data
+    (`Say`), so each surface writes that command its own way.
+    """
+
+    def __init__(self, message: Line = ""):
+        super().__init__(flat(message))
+        self.line = message
 
 
 class InputError(WalkbotError):
     """The words could not be understood. `usage` says how to say it right."""
 
-    def __init__(self, message: str, usage: str | None = None):
+    def __init__(self, message: Line, usage: str | None = None):
         super().__init__(message)
         self.usage = usage
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Protocol
 
-from bot.model import Concern, Note, Notice, Objection, Staff, Visit, VisitStatus, Walk
-from bot.school import School, SchoolConfig
+from bot.domain.model import (
+    Concern,
+    Note,
+    Notice,
+    Objection,
+    Staff,
+    Visit,
+    VisitStatus,
+    Walk,
+)
+from bot.domain.school import School, SchoolConfig
 
 
 class Clock(Protocol):

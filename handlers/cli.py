@@ -5,9 +5,9 @@ import argparse
 import logging
 import sys
 
-from bot.clock import FixedClock
+from bot.domain.clock import FixedClock
+from bot.domain.policy import PRESET_IDS, load_preset, policy_table
 from bot.errors import Unavailable, WalkbotError
-from bot.policy import PRESET_IDS, load_preset, policy_table
 
 
 def _policy_show(args) -> int:
@@ -21,8 +21,8 @@ def _policy_show(args) -> int:
 
 
 def _load(args) -> int:
+    from bot.domain.clock import SystemClock
     from handlers.wiring import build, load_school
-    from bot.clock import SystemClock
 
     _, store = build(db_url=args.db, clock=SystemClock())
     school = load_school(store, args.school)
@@ -31,9 +31,9 @@ def _load(args) -> int:
 
 
 def _console(args) -> int:
+    from bot.domain.clock import SystemClock
     from handlers.console import Console, _moment
     from handlers.wiring import build, load_school
-    from bot.clock import SystemClock
 
     clock = FixedClock(SystemClock().now())
     bot, store = build(db_url=args.db, clock=clock)
@@ -111,7 +111,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
     serve.set_defaults(run=_serve)
 
-    from handlers.outbox_cli import add_commands  # walkbot dispatch, walkbot notices [--failed | retry ID]
+    from handlers.outbox_cli import (
+        add_commands,  # walkbot dispatch, walkbot notices [--failed | retry ID]
+    )
     add_commands(sub)
     return p
 

@@ -5,14 +5,15 @@ import sys
 from datetime import datetime
 from typing import Callable, TextIO
 
-from bot.clock import FixedClock
-from bot.delivery import Settings
+from bot.chat.router import Walkbot
+from bot.chat.when import parse_span
+from bot.domain.clock import FixedClock
+from bot.domain.ics import ics_filename
+from bot.domain.model import Notice, Staff
+from bot.domain.school import School
 from bot.errors import InputError
-from bot.ics import ics_filename
-from bot.model import Notice, Staff
-from bot.router import Walkbot
-from bot.school import School
-from bot.when import parse_span
+from bot.notices.delivery import Settings
+from bot.reply.text import render
 from handlers.dispatcher import Dispatcher
 from storage.db import Store
 
@@ -128,7 +129,7 @@ class ConsoleTransport:
         to = self.names.get(notice.recipient) or f"#staff channel ({notice.recipient})"
         when = f"[{self.school.calendar.local(notice.due_at):%a %-d %b %H:%M}] " if self.show_time else ""
         attached = f" [calendar file {ics_filename(notice.visit_id)}]" if notice.ics else ""
-        self.lines.append(f"  {when}→ {to}: {notice.text}{attached}")
+        self.lines.append(f"  {when}→ {to}: {render(notice.card)}{attached}")
         return f"console-{notice.id}"
 
 

@@ -12,10 +12,16 @@ import socket
 import uuid
 from datetime import datetime
 
-from bot.clock import FixedClock
-from bot.delivery import SENDERS, DispatchReport, Settings, Transport, dispatch_due
-from bot.digest import digest_moments, write_weekly_digests
+from bot.domain.clock import FixedClock
+from bot.notices.delivery import (
+    SENDERS,
+    DispatchReport,
+    Settings,
+    Transport,
+    dispatch_due,
+)
 from bot.ports import Clock
+from bot.usecases.digest import digest_moments, write_weekly_digests
 from storage.db import Store
 
 log = logging.getLogger("walkbot.dispatcher")

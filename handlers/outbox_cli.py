@@ -9,9 +9,10 @@ import signal
 import threading
 from datetime import timedelta, timezone
 
-from bot.delivery import SENDERS, DispatchReport, Settings
-from bot.model import Notice
-from bot.school import School
+from bot.domain.model import Notice
+from bot.domain.school import School
+from bot.notices.delivery import SENDERS, DispatchReport, Settings
+from bot.reply.text import render
 
 
 def add_commands(sub) -> None:
@@ -48,7 +49,7 @@ def _store(args):
 
 
 def _dispatch(args) -> int:
-    from bot.clock import ShiftedClock, SystemClock
+    from bot.domain.clock import ShiftedClock, SystemClock
     from handlers.console import _moment
     from handlers.dispatcher import Dispatcher, worker_name
     from handlers.scheduler import build_scheduler
@@ -108,7 +109,8 @@ def _list(args) -> int:
 def describe(notice: Notice, school: School, names: dict[str, str]) -> str:
     when = school.calendar.local(notice.due_at)
     to = names.get(notice.recipient, notice.recipient)
-    first = notice.text.splitlines()[0] if notice.text else ""
+    text = render(notice.card)
+    first = text.splitlines()[0] if text else ""
     line = f"{notice.id:>6}  {when:%a %-d %b %Y %H:%M}  {notice.kind:<18} → {to}: {first[:70]}"
     if notice.status in ("failed", "expired"):
         line += (f"\n        {notice.status}: {notice.last_error or 'no reason recorded'}"
@@ -117,7 +119,7 @@ def describe(notice: Notice, school: School, names: dict[str, str]) -> str:
 
 
 def _retry(args) -> int:
-    from bot.clock import SystemClock
+    from bot.domain.clock import SystemClock
 
     store = _store(args)
     try:

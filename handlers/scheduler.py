@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import SystemClock
+from bot.domain.clock import SystemClock
 from bot.ports import Clock
 from handlers.dispatcher import Dispatcher
 

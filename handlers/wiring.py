@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from bot.chat.router import Walkbot
+from bot.domain.school import School, parse_school_config
 from bot.errors import InputError
 from bot.ports import Clock
-from bot.router import Walkbot
-from bot.school import School, parse_school_config
 from storage.db import Store, open_store
 
 DEFAULT_DB = "sqlite:///walkbot.db"

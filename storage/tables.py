@@ -183,7 +183,7 @@ class NoticeRow(Base):
     kind: Mapped[str] = mapped_column(String(50))
     recipient: Mapped[str] = mapped_column(ID)
     due_at: Mapped[datetime]
-    text: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # its card as JSON (bot.reply.card.to_data), rendered when it is sent
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
     walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"))
     useful_until: Mapped[datetime | None]  # past this the dispatcher marks it expired instead of sending it

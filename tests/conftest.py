@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.school import SchoolConfig, parse_school_config
+from bot.domain.school import SchoolConfig, parse_school_config
 from storage import Store, open_store
 
 POSTGRES_ENV = "WALKBOT_TEST_POSTGRES_URL"
@@ -99,7 +99,7 @@ def clock():
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot.clock import FixedClock
+    from bot.domain.clock import FixedClock
 
     return FixedClock(datetime(2027, 2, 1, 8, 30, tzinfo=ZoneInfo("Europe/London")))
 
@@ -110,7 +110,7 @@ def chat(store, clock):
 
     One test style for the whole product: chat.say("as @tom"), chat.say("/visit agree 1").
     """
-    from bot.router import Walkbot
+    from bot.chat.router import Walkbot
     from handlers.console import Console
     from handlers.wiring import load_school
 

@@ -11,11 +11,11 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from cryptography.fernet import Fernet
+from live import Answer, Client
+from standin import SlackStandIn
 
 from handlers.slack.runtime import SlackRuntime, build_slack
 from handlers.slack.settings import SlackSettings
-from live import Answer, Client
-from standin import SlackStandIn
 
 SECRET = "5b4a39281706f5e4d3c2b1a09f8e7d6c"
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "c0ffee00c0ffee00c0ffee00c0ffee00"

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.model import Notice, Staff
-from bot.school import School, parse_school_config
+from bot.domain.model import Notice, NoticeKind, Staff
+from bot.domain.school import School, parse_school_config
+from bot.reply.card import card
 from storage.db import Store
 
 LONDON = ZoneInfo("Europe/London")
@@ -68,7 +69,7 @@ def add_notices(store: Store, school_id: int, count: int, due_at: datetime | lis
     """`count` pending notices, texts "notice 0", "notice 1", …"""
     dues = due_at if isinstance(due_at, list) else [due_at] * count
     with store.uow() as uow:
-        ids = [uow.notices.add(Notice(school_id, "test", recipient, dues[n], f"notice {n}", **fields)).id
+        ids = [uow.notices.add(Notice(school_id, NoticeKind.REMINDER, recipient, dues[n], card(f"notice {n}"), **fields)).id
                for n in range(count)]
         uow.commit()
     return ids

@@ -1,6 +1,10 @@
 """Slack end to end in tests: the real Bolt app behind walkbot's real HTTP server (uvicorn, 127.0.0.1,
 port 0), requests signed and shaped as Slack sends them, and notices posted through the Web API stand-in.
 
+Every surface walkbot shows is checked by Slack's documented limits (tests/slack_limits.py): what it
+sends the Web API by the stand-in, which refuses it as Slack would, and what it acks here. A test whose
+walkbot sent anything Slack would refuse, or any text with live markup, fails.
+
 Use the fixtures: `from slack_support import slack, standin  # noqa: F401` in a test module.
 """
 from __future__ import annotations
@@ -10,23 +14,24 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from live import Client, serving
+from slack_limits import ack_problems, live_markup, message_problems
 from slack_sdk import WebClient
 from sqlalchemy import select
+from standin import Call, SlackStandIn, sign
 
-from bot.delivery import dispatch_due
-from bot.model import Notice
-from bot.router import Walkbot
+from bot.chat.router import Walkbot
+from bot.domain.model import Notice
+from bot.notices.delivery import dispatch_due
 from handlers.slack.app import build_slack_app
 from handlers.slack.blocks import notice_message
 from handlers.slack.server import EVENTS_PATH, SlackHttp
 from handlers.slack.transport import SlackTransport
 from handlers.wiring import load_school
 from storage.tables import Base
-from live import Client, serving
-from standin import Call, SlackStandIn, sign
 
 SECRET = "test-signing-secret"
 TEAM = "T0DEMO"  # the demo school's slack_team_id
@@ -44,6 +49,24 @@ class Posted:
     @property
     def buttons(self) -> list[str]:
         return [e["action_id"] for b in self.message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+    def button(self, action_id: str) -> dict:
+        return button(self.message, action_id)
+
+
+def buttons(surface: dict) -> list[dict]:
+    """Every button of a message or a view, each with the block_id of its block."""
+    return [{**e, "block_id": b.get("block_id")} for b in surface.get("blocks") or () if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def button(surface: dict, action_id: str) -> dict:
+    """The button with this action id in a message or view; a verb alone ("visit.agree") finds the one
+    button of that verb, whatever its key."""
+    found = [e for e in buttons(surface) if e["action_id"] == action_id
+             or e["action_id"].rpartition(".")[0] == action_id]
+    assert len(found) == 1, f"no one button {action_id!r}: there are {[e['action_id'] for e in buttons(surface)]}"
+    return found[0]
 
 
 class RecordingTransport(SlackTransport):
@@ -104,9 +127,31 @@ class Workspace:
         answer = self.http.post(EVENTS_PATH, body, {"Content-Type": content_type, **sign(body, self.secret),
                                                     **(headers or {})})
         try:
-            return Answer(answer.status, json.loads(answer.body))
+            parsed = Answer(answer.status, json.loads(answer.body))
         except ValueError:
             return Answer(answer.status, answer.text)
+        self._check_ack(body, parsed.body)
+        return parsed
+
+    def _check_ack(self, request: str, ack: Any) -> None:
+        """What walkbot put in an ack, checked as Slack checks it: a command's answer is a message, a form's
+        a view to update to or errors against the form's own fields."""
+        if not isinstance(ack, dict):
+            return
+        if "response_action" in ack:
+            payload = dict(parse_qsl(request)).get("payload")
+            try:
+                submitted = json.loads(payload).get("view") if payload else None
+            except (ValueError, AttributeError):
+                submitted = None
+            problems = ack_problems(ack, submitted if isinstance(submitted, dict) else None)
+            markup = live_markup(ack.get("view"))
+        elif "text" in ack or "blocks" in ack:
+            problems, markup = message_problems(ack), live_markup({k: ack.get(k) for k in ("text", "blocks")})
+        else:
+            return
+        assert not problems, f"Slack would refuse this ack: {problems}"
+        assert not markup, f"live markup in an ack: {markup}"
 
     def _interact(self, payload: dict) -> Answer:
         body = urlencode({"payload": json.dumps(payload)})
@@ -123,12 +168,19 @@ class Workspace:
                           "trigger_id": f"trigger-{next(self._ids)}"})
         return self.post(body, "application/x-www-form-urlencoded")
 
-    def click(self, user: str, action_id: str, value: str, *, message: Posted | None = None,
+    def click(self, user: str, action_id: str, value: str | None = None, *, message: Posted | None = None,
               view: dict | None = None, values: dict | None = None) -> Answer:
-        """A button in a message walkbot posted, or in a view (a form or the App Home)."""
-        payload = {"type": "block_actions", **self._who(user),
-                   "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                                "action_ts": f"{next(self._ids)}.0"}]}
+        """A button in a message walkbot posted, or in a view (a form or the App Home). Without a value it
+        is the button itself, as that message or view shows it: its action id, block id and value (an
+        action id may then be a verb alone, "visit.agree", for the one button of that verb)."""
+        block_id = "b"
+        if value is None:
+            shown = button(message.message if message is not None else view, action_id)
+            action_id, block_id, value = shown["action_id"], shown["block_id"] or "b", shown.get("value")
+        action = {"type": "button", "action_id": action_id, "block_id": block_id, "action_ts": f"{next(self._ids)}.0"}
+        if value is not None:
+            action["value"] = value
+        payload = {"type": "block_actions", **self._who(user), "actions": [action]}
         if message is not None:
             payload |= {"container": {"type": "message", "channel_id": message.channel, "message_ts": message.ts},
                         "channel": {"id": message.channel}, "message": {"ts": message.ts, **message.message},
@@ -147,6 +199,15 @@ class Workspace:
         body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A0WALK", "type": "event_callback",
                            "event_id": event_id or f"Ev{next(self._ids):08d}", "event_time": 1,
                            "event": {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": tab}})
+        return self.post(body, "application/json", headers)
+
+    def dm(self, user: str, text: str, *, event_id: str | None = None, headers: dict[str, str] | None = None,
+           team: str = TEAM, **event: Any) -> Answer:
+        """A message typed in walkbot's DM (its Messages tab): a `message` event, channel_type im."""
+        body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A0WALK", "type": "event_callback",
+                           "event_id": event_id or f"Ev{next(self._ids):08d}", "event_time": 1,
+                           "event": {"type": "message", "channel": f"D{user}", "channel_type": "im", "user": user,
+                                     "text": text, "ts": f"{next(self._ids)}.000100", **event}})
         return self.post(body, "application/json", headers)
 
     # --- what walkbot did --------------------------------------------------------------------------------------------
@@ -203,12 +264,21 @@ def workspace(store, clock, standin: SlackStandIn, *, ack_first: bool = False) -
     """The demo school linked to Slack workspace T0DEMO, its Slack app served over HTTP, the Web API stand-in."""
     load_school(store, None)
     standin.calls.clear()
+    standin.refused.clear()
+    standin.unsafe.clear()
     standin.override = None
     client = WebClient(token="xoxb-test", base_url=standin.url)
     app = build_slack_app(walkbot=Walkbot(uow_factory=store.uow, clock=clock), store=store,
                           signing_secret=SECRET, client=client, ack_first=ack_first)
     with serving(SlackHttp(bolt=app)) as http:
         yield Workspace(http, standin, client, store, clock)
+    # Whatever the test asserted: nothing walkbot sent may be what Slack refuses, nor carry live markup.
+    assert not standin.refused, f"Slack would refuse what walkbot sent: {_said(standin.refused)}"
+    assert not standin.unsafe, f"live markup in what walkbot sent: {_said(standin.unsafe)}"
+
+
+def _said(found: list) -> list:
+    return [(call.method, problems[:5]) for call, problems in found[:5]]
 
 
 @pytest.fixture

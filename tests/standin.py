@@ -3,6 +3,12 @@
 The stand-in listens on 127.0.0.1, port 0, records every call, and answers like Slack would
 (enough for the methods walkbot uses). Tests point slack_sdk's WebClient at `standin.url`.
 Given PostingLimits it also refuses posts beyond Slack's posting limits with a 429, as Slack does.
+
+Every message and view walkbot sends (chat.postMessage, chat.update, views.open, views.update,
+views.publish, a response_url body) is checked against Slack's documented limits (tests/slack_limits.py):
+one that breaks them is refused with {"ok": false, "error": "invalid_blocks"}, as Slack refuses it, and
+kept in `refused`; one whose text carries live markup (an unescaped <, > or &) is kept in `unsafe`.
+The Slack workspace in tests (slack_support.workspace) fails the test when either is not empty.
 """
 from __future__ import annotations
 
@@ -17,6 +23,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl
+
+from slack_limits import live_markup, message_problems, view_problems
+
+# What each method sends that Slack shows: a message, or a view.
+MESSAGES = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update",
+                      "command", "response"})  # the last two: response_url bodies (…/hooks/command, …/hooks/response)
+VIEWS = frozenset({"views.open", "views.push", "views.update", "views.publish"})
 
 
 @dataclass
@@ -64,6 +77,8 @@ class SlackStandIn:
     limits: PostingLimits | None = None
     posted_at: list[float] = field(default_factory=list)  # when each post was accepted (time.monotonic)
     limited: int = 0  # posts refused with a 429
+    refused: list[tuple[Call, list[str]]] = field(default_factory=list)  # broke Slack's limits: invalid_blocks
+    unsafe: list[tuple[Call, list[str]]] = field(default_factory=list)  # texts with live markup
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -117,8 +132,14 @@ class SlackStandIn:
         self._server.server_close()
 
     def answer(self, call: Call) -> tuple[int, dict, dict]:
+        problems, markup = self.check(call)
         with self._lock:
             self.calls.append(call)
+            if markup:
+                self.unsafe.append((call, markup))
+            if problems:
+                self.refused.append((call, problems))
+                return 200, {}, {"ok": False, "error": "invalid_blocks", "errors": problems}
             if call.method == "chat.postMessage" and self.limits:
                 wait = self._posting_wait(call)
                 if wait:
@@ -131,6 +152,16 @@ class SlackStandIn:
             if custom is not None:
                 return custom
         return 200, {}, self.default_body(call)
+
+    @staticmethod
+    def check(call: Call) -> tuple[list[str], list[str]]:
+        """What Slack would refuse in this call, and which of its texts carry live markup."""
+        if call.method in MESSAGES:
+            return message_problems(call.args), live_markup({k: call.args.get(k) for k in ("text", "blocks")})
+        if call.method in VIEWS:
+            view = call.args.get("view")
+            return view_problems(view), live_markup(view)
+        return [], []
 
     def _posting_wait(self, call: Call) -> float:
         """Seconds until this post would be within the limits; 0 takes it (both buckets give a token)."""

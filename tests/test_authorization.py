@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from bot import commands as c
-from bot.clock import FixedClock
+from bot.chat.router import Reply, Walkbot
+from bot.domain.clock import FixedClock
+from bot.domain.school import parse_school_config
 from bot.errors import WalkbotError
-from bot.router import Reply, Walkbot
-from bot.school import parse_school_config
+from bot.usecases import commands as c
 from handlers.slack import modals
 from handlers.slack.blocks import ACCEPT, AGREE, WITHDRAW
 from handlers.slack.listeners import ANSWERS
@@ -422,7 +422,7 @@ HAS_A_CLASS = {"teacher": True, "visitor": True, "slt": True, "line_manager": Tr
 @pytest.mark.parametrize("role", HAS_A_CLASS)
 def test_whose_class_can_be_visited(world, fresh, role):
     before = rows(fresh)
-    reply = handle(fresh, world, "A", "U05SAM", f"/visit propose <@{ACTORS[role][1]}> 2027-02-09 P3 30m "
+    reply = handle(fresh, world, "A", "U05SAM", f"/visit propose @{ACTORS[role][1]} 2027-02-09 P3 30m "
                                                 'kind formal focus "questioning" feedback "after school"')
     if HAS_A_CLASS[role]:
         assert reply.text.startswith("Proposed #"), reply.text
@@ -504,7 +504,7 @@ def test_one_person_on_both_schools_lists_has_each_schools_roles_only(world, fre
     assert handle(fresh, world, "B", "U03TOM", f"/visit show {agreed}").text == \
         handle(fresh, world, "B", "U03TOM", f"/visit show {GHOST}").text.replace(str(GHOST), str(agreed))
     assert "Tom Baker's class" not in handle(fresh, world, "B", "U03TOM", "/visit list").text
-    assert handle(fresh, world, "B", "U51BEN", "/visit limits <@U03TOM>").text.startswith(
+    assert handle(fresh, world, "B", "U51BEN", "/visit limits @U03TOM").text.startswith(
         "Tom Baker, session 2026-27: 0 of 3 observations used this year")
     assert handle(fresh, world, "A", "U03TOM", "/visit limits").text.startswith(
         "Tom Baker, session 2026-27: 3 of 20 observations used this year")

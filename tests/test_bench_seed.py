@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from bench.proposals import proposal_cost
 from bench.seed import VISIT_TABLES, Authority, seed_authority
-from bot.clock import FixedClock
-from bot.policy import PRESET_IDS
-from bot.results import Allowance
-from bot.router import Walkbot
+from bot.chat.router import Walkbot
+from bot.domain.clock import FixedClock
+from bot.domain.policy import PRESET_IDS
+from bot.usecases.results import Allowance
 from storage import open_store
 from storage.tables import VisitRow
 
@@ -62,7 +62,7 @@ def test_every_teacher_has_room_under_each_cap_this_session(authority, store_url
             with store.uow() as uow:
                 presets.add(uow.schools.get(school.id).policy.preset_id)
             for teacher in school.teachers:
-                reply = bot.handle(f"/visit limits <@{teacher}>", school_id=school.id, actor=school.slt[0])
+                reply = bot.handle(f"/visit limits @{teacher}", school_id=school.id, actor=school.slt[0])
                 assert isinstance(reply.result, Allowance), reply.text
                 assert reply.result.session.name == "2026-27"
                 assert all(line.used < line.cap for line in reply.result.lines), reply.text
@@ -77,7 +77,7 @@ def test_a_proposal_through_the_router_is_accepted_at_every_school(authority, st
     try:
         for school in authority.schools:
             teacher, visitor = school.teachers[:2]
-            reply = bot.handle(f'/visit propose <@{teacher}> 2027-02-03 P3 30m kind formal '
+            reply = bot.handle(f'/visit propose @{teacher} 2027-02-03 P3 30m kind formal '
                                f'focus "questioning" feedback "a chat after school"',
                                school_id=school.id, actor=visitor)
             assert reply.ok and reply.text.startswith("Proposed #"), reply.text

@@ -1,7 +1,7 @@
 """The `walkbot` command line: policy tables and loading a school.yml."""
 import pytest
 
-from bot.policy import PRESET_IDS
+from bot.domain.policy import PRESET_IDS
 from handlers.cli import main
 
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine
 
-from bot.clock import FixedClock
-from bot.router import Walkbot
-from bot.school import parse_school_config
+from bot.chat.router import Walkbot
+from bot.domain.clock import FixedClock
+from bot.domain.school import parse_school_config
 from handlers.wiring import load_school, read_school_file
 from storage import Store
 from storage.migrate import migrate

@@ -1,4 +1,4 @@
-"""The dispatcher on its own (bot.delivery, storage/repos/notices.py), on SQLite and PostgreSQL, with a fixed clock.
+"""The dispatcher on its own (bot.notices.delivery, storage/repos/notices.py), on SQLite and PostgreSQL, with a fixed clock.
 
 Sent once with the platform's id; a 429 holds a notice until Retry-After; failures back off, then
 fail visibly and can be retried; overdue notices go, or expire with a reason; nothing goes outside
@@ -11,14 +11,20 @@ import time
 from datetime import timedelta
 
 import pytest
+from notices_support import TUESDAY_10, Recorder, add_notices, at, statuses
 
-from bot.clock import FixedClock, ShiftedClock
-from bot.delivery import DeliveryError, RateLimited, Settings, Undeliverable, dispatch_due
+from bot.domain.clock import FixedClock, ShiftedClock
+from bot.notices.delivery import (
+    DeliveryError,
+    RateLimited,
+    Settings,
+    Undeliverable,
+    dispatch_due,
+)
 from handlers.cli import main
 from handlers.dispatcher import Dispatcher
 from handlers.scheduler import build_scheduler
 from handlers.wiring import load_school
-from notices_support import TUESDAY_10, Recorder, add_notices, at, statuses
 
 
 @pytest.fixture
@@ -98,7 +104,7 @@ def test_failures_back_off_then_fail_visibly_and_can_be_retried(store, school, c
 
     assert main(["notices", "--failed", "--db", store_url]) == 0
     listed = capsys.readouterr().out
-    assert f"{notice_id:>6}  Tue 2 Feb 2027 10:00  test" in listed and "→ Tom Baker: notice 0" in listed
+    assert f"{notice_id:>6}  Tue 2 Feb 2027 10:00  reminder" in listed and "→ Tom Baker: notice 0" in listed
     assert "failed: gave up after 5 attempts" in listed and f"walkbot notices retry {notice_id}" in listed
 
     assert main(["notices", "retry", str(notice_id), "--db", store_url]) == 0
@@ -206,7 +212,7 @@ def test_the_scheduler_is_only_the_clock(store, school):
     finally:
         scheduler.shutdown(wait=True)
     # The five, and this week's digest to the two SLT members (written by the periodic job at start).
-    assert sorted(n.kind for _, n in transport.sent) == ["digest"] * 2 + ["test"] * 5
+    assert sorted(n.kind for _, n in transport.sent) == ["digest"] * 2 + ["reminder"] * 5
     assert statuses(store)["pending"] == 0
 
 

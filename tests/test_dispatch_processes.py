@@ -14,17 +14,17 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from notices_support import TUESDAY_10, add_notices, dispatcher_process, statuses
 from slack_sdk import WebClient
+from standin import SlackStandIn
 
-from bot.clock import ShiftedClock
-from bot.delivery import SENDERS, Settings
+from bot.domain.clock import ShiftedClock
+from bot.notices.delivery import SENDERS, Settings
 from handlers.cli import main
 from handlers.dispatcher import Dispatcher
 from handlers.scheduler import build_scheduler
 from handlers.slack.transport import SlackTransport
 from handlers.wiring import load_school
-from notices_support import TUESDAY_10, add_notices, dispatcher_process, statuses
-from standin import SlackStandIn
 from storage.db import open_store
 
 LONG = os.environ.get("WALKBOT_LONG_TESTS") == "1"
@@ -70,7 +70,7 @@ def test_killing_the_dispatcher_again_and_again_loses_nothing(backend, request, 
         seconds = time.monotonic() - started
         times = posted(slack)
     with store.uow() as uow:
-        sent = [n for n in uow.notices.listing(["sent"], limit=10_000) if n.kind == "test"]
+        sent = [n for n in uow.notices.listing(["sent"], limit=10_000) if n.kind == "reminder"]
     store.close()
     lost = [f"notice {n}" for n in range(count) if times[f"notice {n}"] == 0]
     duplicates = sum(t - 1 for t in times.values())

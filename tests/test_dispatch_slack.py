@@ -8,27 +8,28 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from installing import oauth_runtime
+from notices_support import TUESDAY_10, add_notices, statuses
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
+from standin import SlackStandIn
 
-from bot.clock import ShiftedClock
-from bot.delivery import DeliveryError, RateLimited, Undeliverable
-from bot.model import Notice
+from bot.domain.clock import ShiftedClock
+from bot.domain.model import Notice, NoticeKind
+from bot.notices.delivery import DeliveryError, RateLimited, Undeliverable
+from bot.reply.card import card
 from handlers.scheduler import dispatch_beside_slack
 from handlers.slack.runtime import build_slack
 from handlers.slack.settings import SlackSettings
 from handlers.slack.transport import SlackTransport, WorkspaceTransport, for_runtime
 from handlers.wiring import load_school
-from installing import oauth_runtime
-from notices_support import TUESDAY_10, add_notices, statuses
-from standin import SlackStandIn
 
 ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
 
 
 def notice(**changes) -> Notice:
-    return Notice(**{"school_id": 1, "kind": "reminder", "recipient": "U03TOM", "due_at": TUESDAY_10,
-                     "text": "Reminder: a visit tomorrow", "id": 41, "visit_id": 7, **changes})
+    return Notice(**{"school_id": 1, "kind": NoticeKind.REMINDER, "recipient": "U03TOM", "due_at": TUESDAY_10,
+                     "card": card("Reminder: a visit tomorrow"), "id": 41, "visit_id": 7, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_a_person_is_told_in_their_dm_and_the_ts_comes_back(slack, transport):
     assert call.args["channel"] == "U03TOM"  # a user id posts to walkbot's DM with them
     assert call.args["text"] == "Reminder: a visit tomorrow"
     assert re.fullmatch(r"\d+\.\d{6}", ts)  # the message's ts, Slack's id for it
-    transport.send(notice(recipient="C0STAFF", kind="walk.announcement"))
+    transport.send(notice(recipient="C0STAFF", kind=NoticeKind.WALK_ANNOUNCEMENT))
     assert slack.of("chat.postMessage")[-1].args["channel"] == "C0STAFF"
 
 

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.router import SORRY, Walkbot
+from bot.chat.router import SORRY, Walkbot
+from bot.domain.clock import FixedClock
 from handlers.wiring import load_school
 from storage import open_store
 from storage.tables import Base

@@ -23,11 +23,11 @@ from typing import Callable
 from urllib.parse import quote_plus
 
 import pytest
+from hostile import Pool, Raw
 from slack_support import SECRET, Answer, Workspace, rows, slack, standin  # noqa: F401 (fixtures)
+from standin import sign
 
 from handlers.slack.server import MAX_BODY
-from hostile import Pool, Raw
-from standin import sign
 
 LONG = os.environ.get("WALKBOT_LONG_TESTS") == "1"
 COUNT = 10_000 if LONG else 1_000

@@ -42,6 +42,12 @@ SCOPE_OF = {
     "users_lookupByEmail": "users:read.email",
     "conversations_info": "channels:read",
 }
+# Every event walkbot may subscribe to, as the manifest names it, and the bot scope it needs (None: no scope).
+# A message event is named with the conversation it comes from: message.im, walkbot's own DM only.
+EVENT_SCOPE_OF = {
+    "app_home_opened": None,
+    "message.im": "im:history",
+}
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +108,11 @@ def test_the_slash_commands_are_the_ones_the_app_listens_to(manifest, registered
 
 
 def test_the_events_are_the_ones_the_app_listens_to(manifest, registered):
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == registered["event"]
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    # Bolt listens to an event type ("message"); the manifest subscribes to it per conversation ("message.im").
+    assert {event.partition(".")[0] for event in events} == registered["event"]
+    assert [e for e in events if e.startswith("message")] == ["message.im"]  # no channel walkbot is in, only its DM
+    assert set(events) <= EVENT_SCOPE_OF.keys()
 
 
 def web_api_methods_called() -> set[str]:
@@ -114,11 +124,13 @@ def web_api_methods_called() -> set[str]:
     return called
 
 
-def test_the_bot_scopes_are_exactly_what_the_called_methods_need(manifest):
+def test_the_bot_scopes_are_exactly_what_the_called_methods_and_events_need(manifest):
     called = web_api_methods_called()
     unknown = called - SCOPE_OF.keys()
     assert not unknown, f"walkbot now calls {sorted(unknown)}: add each to SCOPE_OF with its scope"
-    needed = {"commands"} | {SCOPE_OF[m] for m in called if SCOPE_OF[m]}  # commands: the slash commands
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    needed = ({"commands"} | {SCOPE_OF[m] for m in called if SCOPE_OF[m]}  # commands: the slash commands
+              | {EVENT_SCOPE_OF[e] for e in events if EVENT_SCOPE_OF.get(e)})
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
     assert set(BOT_SCOPES) == needed  # what an OAuth install asks for
     assert "user" not in manifest["oauth_config"]["scopes"]  # walkbot never acts as a person

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 from icalendar import Calendar
-
 from notices_support import at
 
 PROPOSE = '/visit propose @tom 2027-02-04 P3 30m kind formal focus "questioning" feedback "after school"'

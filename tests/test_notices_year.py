@@ -8,7 +8,7 @@ learning walk is planned with two rooms. The clock steps through every moment a 
 - every notice went exactly once, at its due time, on a school day, in school hours;
 - nothing is left pending, failed or expired;
 - the reminders, nudges, escalations, digests and walk programmes sent are exactly those an
-  independent reckoning from the calendar expects (below: not bot.reminders' code).
+  independent reckoning from the calendar expects (below: not bot.notices.reminders' code).
 """
 from __future__ import annotations
 
@@ -20,16 +20,16 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 import yaml
+from notices_support import Recorder, demo_config
 
 from bot import rules
-from bot.clock import FixedClock
-from bot.policy import PRESET_IDS
-from bot.delivery import Settings
-from bot.model import VisitKind
-from bot.router import Walkbot
+from bot.chat.router import Walkbot
+from bot.domain.clock import FixedClock
+from bot.domain.model import VisitKind
+from bot.domain.policy import PRESET_IDS
+from bot.notices.delivery import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.wiring import load_school
-from notices_support import Recorder, demo_config
 from storage.db import open_store
 
 LONG = os.environ.get("WALKBOT_LONG_TESTS") == "1"

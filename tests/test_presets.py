@@ -8,9 +8,9 @@ from importlib import resources
 import pytest
 import yaml
 
+from bot.domain.model import Role, VisitKind
+from bot.domain.policy import PARAMS, PRESET_IDS, Policy, load_preset, policy_table
 from bot.errors import InputError
-from bot.model import Role, VisitKind
-from bot.policy import PARAMS, PRESET_IDS, Policy, load_preset, policy_table
 
 PRESETS = resources.files("bot.presets")
 AGREEMENTS = PRESETS.joinpath("agreements")

@@ -1,4 +1,4 @@
-"""Which notices a visit's state implies, and when (bot.reminders, bot.school_time, bot.ics): pure, no database.
+"""Which notices a visit's state implies, and when (bot.notices.reminders, bot.domain.school_time, bot.domain.ics): pure, no database.
 
 The demo school: Europe/London, school day 08:50–15:20, notices from 07:50 to 16:20, half term
 15–19 Feb 2027. Visits below are by Sam Patel (U05SAM) to Tom Baker's class (U03TOM).
@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-
-from bot import reminders
-from bot.ics import visit_ics
-from bot.model import Visit, VisitKind, VisitStatus, Walk
-from bot.notices import PLANNED
-from bot.school_time import next_sending_moment
 from notices_support import at, demo_school
+
+from bot.domain.ics import visit_ics
+from bot.domain.model import Visit, VisitKind, VisitStatus, Walk
+from bot.domain.school_time import next_sending_moment
+from bot.notices import reminders
+from bot.notices.outbox import PLANNED
 
 SAM, TOM, RACHEL, DANIELA = "U05SAM", "U03TOM", "U01HEAD", "U02DEPUTY"
 SCHOOL, STAFF = demo_school()

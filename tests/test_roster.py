@@ -1,7 +1,7 @@
 """The staff list kept from chat (/visit staff ...): SLT only; school.yml re-loads keep who SLT added."""
 from __future__ import annotations
 
-from bot import commands as c
+from bot.usecases import commands as c
 from handlers.wiring import load_school
 
 NIA = '/visit staff add @U09NIA "Nia Jones" roles teacher,promoted manager @rachel handle nia'
@@ -77,6 +77,8 @@ def test_who_am_i_and_the_overview_read_as_text_too(chat):
     me = chat.bot.run(c.WhoAmI(school_id=chat.school.id, actor="U03TOM"), chat.school)
     assert me.text == "You are Tom Baker (teacher) on Durants Demo School's staff list."
     overview = chat.bot.run(c.ShowOverview(school_id=chat.school.id, actor="U01HEAD"), chat.school).text
-    assert overview.startswith("You have no visits coming up and nothing awaits your answer.")
+    # The same card as the App Home: the console names the commands where Slack draws buttons.
+    assert overview.startswith("walkbot · Durants Demo School\nStart with /visit propose, or /walk plan.")
+    assert "Awaiting your answer:\nNothing awaits your answer." in overview
     assert "Visits per teacher this session:\n  Amy Chen: 0 of 3 observations used this year · 0 of 180 minutes" \
         in overview

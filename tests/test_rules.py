@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import rules
-from bot.calendar import Period, SchoolCalendar, Session, Term
-from bot.model import Objection, Role, Staff, Visit, VisitKind, VisitStatus, Walk
-from bot.policy import PRESET_IDS, Policy, load_preset
+from bot.domain.calendar import Period, SchoolCalendar, Session, Term
+from bot.domain.model import Objection, Role, Staff, Visit, VisitKind, VisitStatus, Walk
+from bot.domain.policy import PRESET_IDS, Policy, load_preset
 from bot.rules import Context, Facts, Violation, VisitPlan
 
 # ------------------------------------------------------------------------------- the school's year

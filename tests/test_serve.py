@@ -16,13 +16,13 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
+from live import slash_command
+from socket_standin import SocketModeStandIn
+from standin import SlackStandIn, fake_token
 
 from handlers.cli import main
 from handlers.slack.settings import SettingsError, SlackSettings
 from handlers.wiring import load_school
-from live import slash_command
-from socket_standin import SocketModeStandIn
-from standin import SlackStandIn, fake_token
 from storage import open_store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ import threading
 import pytest
 from slack_support import standin, workspace  # noqa: F401 (fixtures)
 
-from bot.model import VisitStatus
-from bot.router import SORRY
+from bot.chat.router import SORRY
+from bot.domain.model import VisitStatus
 
 SAM, TOM = "U05SAM", "U03TOM"
 PROPOSAL = 'propose <@U03TOM|tom> 2027-02-04 P3 30m kind formal focus "questioning" feedback "after school"'

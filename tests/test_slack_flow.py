@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_support import slack, standin, texts  # noqa: F401 (fixtures)
 
-from bot.model import VisitStatus
+from bot.domain.model import VisitStatus
 
 SAM, TOM, RACHEL, AMY = "U05SAM", "U03TOM", "U01HEAD", "U04AMY"
 GOOD = {"teacher": TOM, "date": "2027-02-04", "time": "11:10", "minutes": "30", "kind": "formal",
@@ -40,9 +40,9 @@ def test_propose_by_modal_agree_by_button_and_both_see_it_on_app_home(slack):
 
     [proposal] = slack.deliver()  # the dispatcher posts the proposal to Tom
     assert proposal.channel == TOM and proposal.notice.kind == "proposal"
-    assert proposal.buttons == ["visit.agree", "visit.suggest", "visit.decline"]
+    assert proposal.buttons == ["visit.agree.1", "visit.suggest.1", "visit.decline.1"]
 
-    answer = slack.click(TOM, "visit.agree", "1", message=proposal)
+    answer = slack.click(TOM, "visit.agree", message=proposal)
     assert answer.status == 200
     update = slack.last("chat.update").args
     assert (update["channel"], update["ts"]) == (proposal.channel, proposal.ts)  # the same message, in place
@@ -57,4 +57,4 @@ def test_propose_by_modal_agree_by_button_and_both_see_it_on_app_home(slack):
         assert slack.open_home(user).status == 200
         home = slack.home_of(user)
         assert "Coming up" in home and "#1 formal visit to Tom Baker's class, Thu 4 Feb 2027 at 11:10" in home
-    assert "• 1 of 3 observations used this year\n• 30 of 180 minutes" in slack.home_of(TOM)
+    assert "1 of 3 observations used this year\n30 of 180 minutes" in slack.home_of(TOM)

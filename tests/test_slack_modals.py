@@ -5,9 +5,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from slack_support import slack, standin, texts  # noqa: F401 (fixtures)
+from slack_limits import view_problems
+from slack_support import buttons, slack, standin, texts  # noqa: F401 (fixtures)
 
-from bot.model import VisitStatus
+from bot.domain.model import VisitStatus
 
 SAM, TOM, RACHEL = "U05SAM", "U03TOM", "U01HEAD"
 GOOD = {"teacher": TOM, "date": "2027-02-04", "time": "11:10", "minutes": "30", "kind": "formal",
@@ -36,24 +37,47 @@ def test_a_refused_proposal_shows_the_clause_and_offers_the_nearest_times_as_but
     assert "agreed by Demo School Negotiating Committee on 2026-09-01" in shown  # the clause, and who agreed it
     date_block = next(b for b in redrawn["blocks"] if b.get("block_id") == "date")
     assert date_block["hint"]["text"].startswith("⚠️ ") and "notice" in date_block["hint"]["text"]  # on its field
-    buttons = next(b for b in redrawn["blocks"] if b.get("block_id") == "alternatives")["elements"]
-    assert 1 <= len(buttons) <= 3
-    assert buttons[0]["text"]["text"].startswith("Propose Wed 3 Feb 2027 at ")
-    assert buttons[0]["action_id"] == "propose.at"
+    times = [b for b in buttons(redrawn) if b["action_id"].startswith("propose.at.")]
+    assert 1 <= len(times) <= 3
+    assert times[0]["text"]["text"].startswith("Propose Wed 3 Feb 2027 at ")
+    assert times[0]["action_id"] == "propose.at.0" and times[0]["style"] == "primary"
     # What was typed is kept: the teacher and the focus are still filled in.
     inputs = {b["block_id"]: b["element"] for b in redrawn["blocks"] if b["type"] == "input"}
     assert inputs["teacher"]["initial_user"] == TOM and inputs["focus"]["initial_value"] == "questioning"
     assert visits(slack) == []
 
-    answer = slack.click(SAM, "propose.at", buttons[0]["value"], view=redrawn, values={**GOOD, "date": "2027-02-02",
-                                                                                        "time": "10:00"})
+    answer = slack.click(SAM, "propose.at.0", view=redrawn, values={**GOOD, "date": "2027-02-02", "time": "10:00"})
     assert answer.status == 200
     done = slack.last("views.update").args
     assert done["view_id"] == "V0"
     assert "Proposed #1 formal visit to Tom Baker's class, Wed 3 Feb 2027" in texts(done["view"])
     [proposed] = visits(slack)
     assert proposed.status is VisitStatus.PROPOSED
-    assert f"{proposed.start.astimezone(ZoneInfo('Europe/London')):%Y-%m-%dT%H:%M}" == buttons[0]["value"]
+    assert f"{proposed.start.astimezone(ZoneInfo('Europe/London')):%Y-%m-%dT%H:%M}" == times[0]["value"]
+
+
+def test_a_refusal_offering_three_times_is_a_form_slack_accepts_and_each_time_can_be_pressed(slack):
+    """Three "Propose … instead" buttons once shared one action id in one block, and Slack refused the whole
+    form (invalid_blocks): the person saw nothing. Each now has its own, and Slack takes the form."""
+    refused = {**GOOD, "date": "2027-02-02", "time": "10:00"}  # tomorrow: too little notice
+    answer = slack.submit(SAM, form(slack), refused)
+    assert answer.status == 200 and answer.body["response_action"] == "update"
+    redrawn = answer.body["view"]
+    assert view_problems(redrawn) == []
+    times = [b for b in buttons(redrawn) if b["action_id"].startswith("propose.at.")]
+    assert [b["action_id"] for b in times] == ["propose.at.0", "propose.at.1", "propose.at.2"]
+    assert len({b["value"] for b in times}) == 3 and len({b["text"]["text"] for b in times}) == 3
+    assert "Nearest times that would be allowed: " in texts(redrawn)
+
+    # The second time, pressed in that very form (its action id, block id and value, as Slack sends them back).
+    second = times[1]
+    assert slack.click(SAM, second["action_id"], view=redrawn, values=refused).status == 200
+    done = slack.last("views.update").args["view"]
+    assert done["type"] == "modal" and "Proposed #1 formal visit to Tom Baker's class" in texts(done)
+    [proposed] = visits(slack)
+    assert proposed.status is VisitStatus.PROPOSED
+    assert f"{proposed.start.astimezone(ZoneInfo('Europe/London')):%Y-%m-%dT%H:%M}" == second["value"]
+    assert slack.standin.refused == []  # every view walkbot opened or updated, Slack would have taken
 
 
 def test_a_refusal_about_one_field_is_shown_on_that_field(slack):
@@ -76,7 +100,7 @@ def test_several_broken_rules_each_go_to_their_own_field(slack):
 def test_someone_not_on_the_staff_list_picked_in_the_form_is_named_at_the_top(slack):
     answer = slack.submit(SAM, form(slack), {**GOOD, "teacher": "U99NEW"})
     assert answer.body["response_action"] == "update"
-    assert "I can't find <@U99NEW> on Durants Demo School's staff list" in texts(answer.body["view"])
+    assert "I can't find @U99NEW on Durants Demo School's staff list" in texts(answer.body["view"])
     assert visits(slack) == []
 
 
@@ -105,7 +129,8 @@ def test_plan_a_walk_by_modal_and_its_announcement_reaches_the_staff_channel(sla
     announced = [p for p in slack.deliver() if p.notice.kind == "walk.announcement"]
     [post] = announced
     assert post.channel == "C0STAFF"
-    header, body = post.message["blocks"][0], post.message["blocks"][1]["text"]["text"]
+    header, *rest = post.message["blocks"]
+    body = texts(rest)
     assert header["type"] == "header" and header["text"]["text"].startswith("📣 Learning walk #1 on Wednesday 10 March")
     assert "*Focus:* feedback in books" in body and "*Walking:* Rachel Carli, Daniela Barzanti" in body
     assert "stand to the side" in body  # the agreement's conduct lines

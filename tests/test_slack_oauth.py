@@ -12,15 +12,15 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
+from installing import CLIENT_ID, SECRET, come_back, install, oauth_runtime, start
+from live import FORM, serving, slash_command
 from sqlalchemy import text
+from standin import SlackStandIn, fake_token, sign
 
 from handlers.slack.oauth import BOT_SCOPES, EncryptedInstallationStore, token_cipher
 from handlers.slack.server import SlackHttp
 from handlers.slack.settings import SettingsError
 from handlers.wiring import load_school
-from installing import CLIENT_ID, SECRET, come_back, install, oauth_runtime, start
-from live import FORM, serving, slash_command
-from standin import SlackStandIn, sign, fake_token
 
 STANDIN_TOKEN = fake_token("xoxb", "standin-bot-token")  # what the stand-in's oauth.v2.access hands out
 

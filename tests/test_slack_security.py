@@ -7,22 +7,21 @@ stand-in's recorded Web API calls and the database both show. Requests Slack wou
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 
 import pytest
+from installing import install, oauth_runtime
+from live import FORM, serving, slash_command
 from sqlalchemy import create_engine, inspect, text
+from standin import SlackStandIn, fake_token, sign
 
-from bot.router import SORRY
+from bot.chat.router import SORRY
 from handlers.redact import redact
 from handlers.slack.runtime import build_slack
 from handlers.slack.server import MAX_BODY, SlackHttp
 from handlers.slack.settings import SlackSettings
 from handlers.wiring import load_school
-from installing import install, oauth_runtime
-from live import FORM, serving, slash_command
-from standin import SlackStandIn, sign, fake_token
 
 SECRET = "3f1e0a9c8b7d6e5f4a3b2c1d0e9f8a7b"
 BOT_TOKEN = fake_token("xoxb", "4242-4343-securitytestbottoken")

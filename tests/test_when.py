@@ -1,4 +1,4 @@
-"""Tests for bot.when: dates, times, durations and spans typed in chat."""
+"""Tests for bot.chat.when: dates, times, durations and spans typed in chat."""
 from __future__ import annotations
 
 from datetime import date, time, timedelta
@@ -7,9 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.calendar import Period, SchoolCalendar, Session, Term
-from bot.errors import InputError
-from bot.when import (
+from bot.chat.when import (
     looks_like_duration,
     parse_date,
     parse_duration,
@@ -17,6 +15,8 @@ from bot.when import (
     parse_time,
     parse_time_or_period,
 )
+from bot.domain.calendar import Period, SchoolCalendar, Session, Term
+from bot.errors import InputError
 
 MON = date(2027, 2, 1)  # a Monday
 WED = date(2027, 2, 3)

@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
+from standin import SlackStandIn, fake_token
 
 from bench import processes
 from bench.slack import Answers, SlackRequest, click, command
 from handlers.slack.blocks import AGREE
 from handlers.wiring import load_school
-from standin import SlackStandIn, fake_token
 from storage.db import open_store
 
 SECRET = "workers-signing-secret"

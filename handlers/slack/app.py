@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from bot.chat.router import SORRY, Walkbot
+from bot.domain.school import School
 from bot.errors import WalkbotError
-from bot.router import SORRY, Walkbot
-from bot.school import School
+from bot.reply.card import Tone, card
 from handlers.slack import listeners
-from handlers.slack.blocks import reply_message
+from handlers.slack.blocks import message, mrkdwn
 from handlers.slack.home import notice_home
 from handlers.slack.modals import done_view
 from storage.db import Store
@@ -140,7 +141,7 @@ def _say(body: dict, text: str, context=None, keep_form: bool = False) -> BoltRe
     (or, to try again, on its first field); for a button or the App Home, by the message's response_url or
     on the Home tab."""
     if body.get("command"):
-        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": mrkdwn(text)})
     if body.get("type") == "view_submission":
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
         fields = [block.get("block_id") for block in view.get("blocks") or ()
@@ -148,7 +149,7 @@ def _say(body: dict, text: str, context=None, keep_form: bool = False) -> BoltRe
         if keep_form and fields:  # the form stays open, all filled in, to be sent again
             return BoltResponse(status=200, body={"response_action": "errors", "errors": {fields[0]: text}})
         return BoltResponse(status=200, body={"response_action": "update",
-                                              "view": done_view("walkbot", text).to_dict()})
+                                              "view": done_view("walkbot", card(text, tone=Tone.PROBLEM)).to_dict()})
     if context is not None:
         _tell(body, text, context)
     return BoltResponse(status=200, body="")
@@ -158,9 +159,9 @@ def _tell(body: dict, text: str, context) -> None:
     """Tell whoever pressed a button (or opened the App Home) what `text` says; Slack's ack carries no words."""
     try:
         if context.respond is not None and body.get("response_url"):  # a button on a message
-            context.respond(response_type="ephemeral", replace_original=False, **reply_message(text))
+            context.respond(response_type="ephemeral", replace_original=False, **message(card(text)))
         elif context.user_id:  # a button on the Home tab, or the tab opening
-            context.client.views_publish(user_id=context.user_id, view=notice_home(text))
+            context.client.views_publish(user_id=context.user_id, view=notice_home(card(text)))
     except Exception:  # Slack out of reach too: the log is all there is
         log.warning("could not tell %s: %s", context.user_id, text, exc_info=True)
 

@@ -1,4 +1,8 @@
-"""The Slack listeners: each reads the request, runs one core command through the router, shows the reply.
+"""The Slack listeners: each reads the request, runs one core command through the router, shows the reply:
+the reply's card, drawn by handlers.slack.blocks (an answered question's message becomes its settled card,
+the App Home is the core's overview card). Commands come as /visit and /walk, or typed in walkbot's DM
+(its Messages tab) with or without the slash command in front; buttons come back by their action ids,
+each the verb of its action and a key (visit.agree.12), so the listeners match a verb, whatever its key.
 
 Two ways to answer, one set of listeners. With `ack_first` (how `walkbot serve` and `walkbot slack`
 run) a command, a button or an event is acknowledged at once and worked on afterwards, in Bolt's lazy
@@ -12,20 +16,32 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any, Callable, Mapping
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import commands as c
+from bot.chat import replies
+from bot.chat.router import SORRY, Reply, Walkbot
+from bot.chat.usage import USAGE
+from bot.domain.model import OPEN_STATUSES
+from bot.domain.school import School
 from bot.errors import WrongState
-from bot.model import OPEN_STATUSES, Visit
-from bot.router import SORRY, Reply, Walkbot
-from bot.school import School
+from bot.reply import text as plain_text
+from bot.reply.card import Card, Tone, Verb, card
+from bot.usecases import commands as c
 from handlers.slack import modals as m
-from handlers.slack.blocks import (ACCEPT, AGREE, DECLINE, SUGGEST, WITHDRAW, read_answer_value, reply_message,
-                                   settled_message)
-from handlers.slack.home import OPEN_PROPOSE, OPEN_WALK, home_view, notice_home
+from handlers.slack.blocks import (
+    ACCEPT,
+    AGREE,
+    WITHDRAW,
+    message,
+    pressed,
+    read_answer_value,
+    verb_of,
+)
+from handlers.slack.home import home_view, notice_home
 
 log = logging.getLogger("walkbot.slack")
 
@@ -42,21 +58,24 @@ def register(app: App, walkbot: Walkbot, *, ack_first: bool = False) -> None:
         """Work that may follow the ack: after it (ack first), or before it."""
         return {"ack": _acknowledge, "lazy": [_guarded(listener)]} if ack_first else {"ack": listener, "lazy": []}
 
+    # A button's action id is its verb, and a key when a card has several of one verb (visit.agree.12).
     app.command("/visit")(**work(on.command))
     app.command("/walk")(**work(on.command))
-    app.action(OPEN_PROPOSE)(**work(on.open_form))
-    app.action(OPEN_WALK)(**work(on.open_form))
+    app.action(pressed(Verb.OPEN_PROPOSE))(**work(on.open_form))
+    app.action(pressed(Verb.OPEN_WALK))(**work(on.open_form))
     app.view(m.PROPOSE)(on.propose_submitted)
-    app.action(m.PROPOSE_AT)(**work(on.propose_at))
+    app.action(pressed(Verb.PROPOSE_AT))(**work(on.propose_at))
     app.view(m.WALK)(on.walk_submitted)
-    for action_id in ANSWERS:
-        app.action(action_id)(**work(on.answer))
-    app.action(SUGGEST)(**work(on.ask))
-    app.action(DECLINE)(**work(on.ask))
+    for verb in (Verb.AGREE, Verb.ACCEPT, Verb.WITHDRAW):
+        app.action(pressed(verb))(**work(on.answer))
+    app.action(pressed(Verb.SUGGEST))(**work(on.ask))
+    app.action(pressed(Verb.DECLINE))(**work(on.ask))
     app.view(m.SUGGEST)(on.suggest_submitted)
-    app.action(m.SUGGEST_AT)(**work(on.suggest_at))
+    app.action(pressed(Verb.SUGGEST_AT))(**work(on.suggest_at))
     app.view(m.DECLINE)(on.decline_submitted)
     app.event("app_home_opened")(**work(on.home_opened))
+    # Every message event, so that each is acknowledged; only what a person typed in walkbot's DM is read.
+    app.event("message")(**work(on.direct_message))
 
 
 def _acknowledge(ack) -> None:
@@ -76,16 +95,21 @@ def _guarded(listener: Callable) -> Callable:
             respond = kwargs.get("respond")  # there when the listener names it and Slack gave a response_url
             if respond is not None:
                 try:
-                    respond(response_type="ephemeral", replace_original=False, **reply_message(SORRY))
+                    respond(response_type="ephemeral", replace_original=False, **message(card(SORRY, tone=Tone.PROBLEM)))
                 except Exception:  # Slack out of reach as well: the log above is all there is
                     log.warning("could not tell the person that their request failed", exc_info=True)
 
     return guarded
 
 
+# Slack's own markup for a person: <@U123> or <@U123|tom> (W… for Enterprise Grid users).
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{1,20})(?:\|[^<>]*)?>")
+
+
 def _typed(text: str) -> str:
-    """A command's text as the person typed it: Slack sends &, < and > as &amp;, &lt; and &gt;, so that
-    its own markup (<@U123|tom>, a mention) stands apart."""
+    """A command's text in the command language: Slack's mentions become @ and the staff id, then the
+    &, < and > that Slack sends as &amp;, &lt; and &gt; (so its markup stands apart) are put back."""
+    text = _MENTION.sub(r"@\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -113,6 +137,23 @@ def _form_for(command: str, text: str) -> str | None:
     return None
 
 
+# In walkbot's DM (its Messages tab) a command may start as typed on the slash command, or without it.
+_HEAD = re.compile(r"\s*/?(visit|walk)\b", re.IGNORECASE)
+_VISIT_VERBS = frozenset(name.split()[0] for name in USAGE if not name.startswith("walk "))
+_WALK_VERBS = frozenset(name.split()[1] for name in USAGE if name.startswith("walk ")) | {"help"}
+
+
+def _dm_command(text: str) -> str:
+    """What a person typed in walkbot's DM, as a command: "list", "visit list" and "/visit list" are all
+    /visit list, "walk list" is /walk list; words that are no command get the help."""
+    head = _HEAD.match(text)
+    command, rest = (f"/{head.group(1).lower()}", text[head.end():]) if head else ("/visit", text)
+    words = rest.split()
+    verb = words[0].lower() if words else ""
+    known = verb in (_WALK_VERBS if command == "/walk" else _VISIT_VERBS)
+    return f"{command} {rest.strip()}" if known or not words else f"{command} help"
+
+
 class Listeners:
     def __init__(self, walkbot: Walkbot, *, ack_first: bool = False):
         self.walkbot = walkbot
@@ -127,35 +168,54 @@ class Listeners:
         form = _form_for(command["command"], text)
         if form is None:
             reply = self.walkbot.handle(f"{command['command']} {text}", school_id=school.id, actor=user)
-            answer(response_type="ephemeral", **reply_message(reply.text))
+            answer(response_type="ephemeral", **message(reply.card))
             return
         problem = self._cannot_open(form, school, user)
         if problem:
-            answer(response_type="ephemeral", **reply_message(problem))
+            answer(response_type="ephemeral", **message(problem))
             return
         # Before an ack still to come, so that if Slack refuses (an expired trigger) the ack can say sorry.
         client.views_open(trigger_id=command["trigger_id"], view=self._blank(form, school))
         if not self.ack_first:
             ack()
 
-    def open_form(self, ack, body: dict, action: dict, client: WebClient, context) -> None:
+    def direct_message(self, event: dict, client: WebClient, context) -> None:
+        """A message typed in walkbot's DM (its Messages tab): read as a command, answered in that DM.
+        Walkbot's own posts, other bots', edits and deletions (a subtype) and other conversations are not."""
+        user, channel = event.get("user"), event.get("channel")
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        if not isinstance(user, str) or not isinstance(channel, str) or not isinstance(event.get("text", ""), str):
+            return
+        school = context.get("school")
+        if school is None:
+            said = card(UNLINKED)
+        else:
+            said = self.walkbot.handle(_dm_command(_typed(event.get("text") or "")), school_id=school.id,
+                                       actor=user).card
+        client.chat_postMessage(channel=channel, **message(said))
+
+    def open_form(self, ack, body: dict, action: dict, client: WebClient, context, respond) -> None:
         """The App Home's "Propose a visit" and "Plan a learning walk" buttons."""
         ack()
         school, user = context["school"], context.user_id
-        form = m.PROPOSE if action["action_id"] == OPEN_PROPOSE else m.WALK
+        form = m.PROPOSE if verb_of(action.get("action_id")) is Verb.OPEN_PROPOSE else m.WALK
         problem = self._cannot_open(form, school, user)
         if problem:
-            self._publish_home(client, school, user, flash=problem)
+            if self._origin(body, 0).channel:
+                respond(response_type="ephemeral", replace_original=False, **message(problem))
+            else:
+                self._publish_home(client, school, user, flash=plain_text.render(problem))
             return
         client.views_open(trigger_id=body["trigger_id"], view=self._blank(form, school))
 
-    def _cannot_open(self, form: str, school: School, user: str) -> str | None:
+    def _cannot_open(self, form: str, school: School, user: str) -> Card | None:
         """Why this person can't use this form (not on the staff list; a walk, not SLT), before they fill it in."""
         reply = self.walkbot.run(c.WhoAmI(school_id=school.id, actor=user), school)
         if not reply.ok:
-            return reply.text
+            return reply.card
         if form == m.WALK and not reply.result.person.is_slt:
-            return NOT_SLT_WALK
+            return card(NOT_SLT_WALK, tone=Tone.PROBLEM)
         return None
 
     @staticmethod
@@ -163,18 +223,18 @@ class Listeners:
         return m.propose_view(school) if form == m.PROPOSE else m.walk_view(school)
 
     def _try(self, school: School, build: Callable[[Mapping[str, Any]], c.Command], values: Mapping[str, Any],
-             blocks: Mapping[str | None, str], verb: str) -> tuple[Reply | None, m.Trouble | None]:
+             blocks: Mapping) -> tuple[Reply | None, m.Trouble | None]:
         """Build the command from a form and run it: the reply, or the trouble to show in the form."""
         try:
             cmd = build(values)
         except m.FieldError as err:
             return None, err.trouble
         reply = self.walkbot.run(cmd, school)
-        return (reply, None) if reply.ok else (reply, m.trouble_from(reply, school, blocks, verb))
+        return (reply, None) if reply.ok else (reply, m.trouble_from(reply, school, blocks))
 
     def _propose(self, school: School, user: str, values: Mapping[str, Any]):
         return self._try(school, lambda v: m.propose_command(v, school_id=school.id, actor=user), values,
-                         m.PROPOSE_BLOCKS, "Propose")
+                         m.PROPOSE_BLOCKS)
 
     def propose_submitted(self, ack, view: dict, context) -> None:
         school, values = context["school"], m.read_values(view)
@@ -182,7 +242,7 @@ class Listeners:
         if trouble:
             ack(**trouble.ack(lambda t: m.propose_view(school, values, t)))
         else:
-            ack(response_action="update", view=m.done_view("Visit proposed", reply.text))
+            ack(response_action="update", view=m.done_view("Visit proposed", reply.card))
 
     def propose_at(self, ack, body: dict, action: dict, client: WebClient, context) -> None:
         """One of the nearest allowed times, offered as a button in the refused form: propose at that time."""
@@ -192,17 +252,17 @@ class Listeners:
             return _unreadable("time button", action)
         (shown, values), school = clicked, context["school"]
         reply, trouble = self._propose(school, context.user_id, values)
-        view = m.propose_view(school, values, trouble) if trouble else m.done_view("Visit proposed", reply.text)
+        view = m.propose_view(school, values, trouble) if trouble else m.done_view("Visit proposed", reply.card)
         client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
 
     def walk_submitted(self, ack, view: dict, context) -> None:
         school, user, values = context["school"], context.user_id, m.read_values(view)
         reply, trouble = self._try(school, lambda v: m.walk_command(v, school_id=school.id, actor=user), values,
-                                   m.WALK_BLOCKS, "Plan")
+                                   m.WALK_BLOCKS)
         if trouble:
             ack(**trouble.ack(lambda t: m.walk_view(school, values, t)))
         else:
-            ack(response_action="update", view=m.done_view("Walk planned", reply.text))
+            ack(response_action="update", view=m.done_view("Walk planned", reply.card))
 
     # --- answering a visit: buttons on a message or on the App Home -------------------------------------------------
 
@@ -217,35 +277,36 @@ class Listeners:
         """Agree, Accept this time, Withdraw: the command runs as the person clicking."""
         ack()
         school, user = context["school"], context.user_id
-        read = read_answer_value(action.get("value"))
-        if read is None:
+        read, verb = read_answer_value(action.get("value")), verb_of(action.get("action_id"))
+        if read is None or verb not in ANSWERS:
             return _unreadable("button", action)
         visit_id, asked = read
-        extra = {"asked_start": asked} if action["action_id"] in (AGREE, ACCEPT) else {}
-        cmd = ANSWERS[action["action_id"]](school_id=school.id, actor=user, visit_id=visit_id, **extra)
+        extra = {"asked_start": asked} if verb in (AGREE, ACCEPT) else {}
+        cmd = ANSWERS[verb](school_id=school.id, actor=user, visit_id=visit_id, **extra)
         origin = self._origin(body, visit_id)
         reply = self.walkbot.run(cmd, school)
         if reply.ok:
-            self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
+            self._settle(client, school, user, origin, reply.settled)
             return
         if isinstance(reply.error, WrongState):
             # Answered already (a double click, an old message): show where the visit stands, not an error.
             # If it still awaits an answer, it was moved since: the newer message asks about the new time.
             shown = self.walkbot.run(c.ShowVisit(school_id=school.id, actor=user, visit_id=visit_id), school)
             if shown.ok:
-                self._settle(client, school, user, origin, shown.result.visit, shown.result.names)
-                if shown.result.visit.status not in OPEN_STATUSES:
+                visit = shown.result.visit
+                self._settle(client, school, user, origin, replies.settled(shown.result.school, visit,
+                                                                           shown.result.names))
+                if visit.status not in OPEN_STATUSES:
                     return
         if origin.channel:
-            respond(response_type="ephemeral", replace_original=False, **reply_message(reply.text))
+            respond(response_type="ephemeral", replace_original=False, **message(reply.card))
         else:
             self._publish_home(client, school, user, flash=reply.text)
 
-    def _settle(self, client: WebClient, school: School, user: str, origin: m.Origin, visit: Visit,
-                names: Mapping[str, str]) -> None:
+    def _settle(self, client: WebClient, school: School, user: str, origin: m.Origin, settled: Card | None) -> None:
         """The question is answered: its message shows the outcome, buttons gone; or the App Home is redrawn."""
-        if origin.channel and origin.ts:
-            client.chat_update(channel=origin.channel, ts=origin.ts, **settled_message(school, visit, names))
+        if origin.channel and origin.ts and settled is not None:
+            client.chat_update(channel=origin.channel, ts=origin.ts, **message(settled))
         else:
             self._publish_home(client, school, user)
 
@@ -255,30 +316,28 @@ class Listeners:
         read = read_answer_value(action.get("value"))
         if read is None:
             return _unreadable("button", action)
-        form = m.suggest_view if action["action_id"] == SUGGEST else m.decline_view
+        form = m.suggest_view if verb_of(action.get("action_id")) is Verb.SUGGEST else m.decline_view
         client.views_open(trigger_id=body["trigger_id"], view=form(self._origin(body, read[0])))
 
-    def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, blocks, verb: str):
-        return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks, verb)
+    def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, blocks):
+        return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks)
 
     def suggest_submitted(self, ack, view: dict, client: WebClient, context) -> None:
-        self._answer_submitted(ack, view, client, context, m.suggest_command, m.SUGGEST_BLOCKS, "Suggest",
-                               m.suggest_view)
+        self._answer_submitted(ack, view, client, context, m.suggest_command, m.SUGGEST_BLOCKS, m.suggest_view)
 
-    def _answer_submitted(self, ack, view: dict, client: WebClient, context, build, blocks, verb: str,
-                          redraw) -> None:
+    def _answer_submitted(self, ack, view: dict, client: WebClient, context, build, blocks, redraw) -> None:
         """The Suggest or Decline form sent: the answer given, or the form again with what stands in its way."""
         school, user, values, origin = context["school"], context.user_id, m.read_values(view), m.Origin.of(view)
         if origin is None:
             _unreadable("form", view.get("private_metadata"))
-            ack(response_action="update", view=m.done_view("walkbot", m.UNREADABLE))
+            ack(response_action="update", view=m.done_view("walkbot", card(m.UNREADABLE, tone=Tone.PROBLEM)))
             return
-        reply, trouble = self._answer_form(school, user, origin, build, values, blocks, verb)
+        reply, trouble = self._answer_form(school, user, origin, build, values, blocks)
         if trouble:
             ack(**trouble.ack(lambda t: redraw(origin, values, t)))
             return
         ack()
-        self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
+        self._settle(client, school, user, origin, reply.settled)
 
     def suggest_at(self, ack, body: dict, action: dict, client: WebClient, context) -> None:
         ack()
@@ -287,15 +346,14 @@ class Listeners:
         if origin is None:
             return _unreadable("time button", action)
         (shown, values), school, user = clicked, context["school"], context.user_id
-        reply, trouble = self._answer_form(school, user, origin, m.suggest_command, values, m.SUGGEST_BLOCKS,
-                                           "Suggest")
-        view = m.suggest_view(origin, values, trouble) if trouble else m.done_view("Time suggested", reply.text)
+        reply, trouble = self._answer_form(school, user, origin, m.suggest_command, values, m.SUGGEST_BLOCKS)
+        view = m.suggest_view(origin, values, trouble) if trouble else m.done_view("Time suggested", reply.card)
         client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
         if not trouble:
-            self._settle(client, school, user, origin, reply.result.visit, reply.result.names)
+            self._settle(client, school, user, origin, reply.settled)
 
     def decline_submitted(self, ack, view: dict, client: WebClient, context) -> None:
-        self._answer_submitted(ack, view, client, context, m.decline_command, {}, "Decline", m.decline_view)
+        self._answer_submitted(ack, view, client, context, m.decline_command, m.DECLINE_BLOCKS, m.decline_view)
 
     # --- the App Home -------------------------------------------------------------------------------------------------
 
@@ -305,8 +363,8 @@ class Listeners:
 
     def _publish_home(self, client: WebClient, school: School | None, user: str, flash: str | None = None) -> None:
         if school is None:
-            view = notice_home(UNLINKED)
+            view = notice_home(card(UNLINKED))
         else:
             reply = self.walkbot.run(c.ShowOverview(school_id=school.id, actor=user), school)
-            view = home_view(reply.result, flash) if reply.ok else notice_home(reply.text)
+            view = home_view(replies.overview_card(reply.result, flash)) if reply.ok else notice_home(reply.card)
         client.views_publish(user_id=user, view=view)

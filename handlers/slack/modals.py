@@ -1,8 +1,9 @@
 """Modals: the forms behind a bare /visit and /walk plan, and the answers that need a time or a reason.
 
 A form's values become a core command directly (no round trip through text). When the core says no,
-the form comes back: against its fields when that says it all, otherwise re-drawn with the user's values,
-every reason at the top (the clause quoted) and the nearest allowed times as buttons.
+the form comes back: against its fields when that says it all, otherwise re-drawn with the user's values
+and the core's own reply at the top (a refusal: every broken rule with its clause, and the nearest
+allowed times as buttons), drawn by the one renderer of cards (handlers.slack.blocks).
 """
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
     DatePickerElement,
     InputBlock,
@@ -27,17 +27,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import commands as c
+from bot.chat.router import Reply
+from bot.domain.model import VisitKind
+from bot.domain.school import School
+from bot.domain.words import kind_words
 from bot.errors import Refused
-from bot.model import VisitKind
-from bot.notices import when_text
-from bot.router import Reply
-from bot.rules import kind_words
-from bot.school import School
-from handlers.slack.blocks import button, clip, context, plain, sections
+from bot.reply.card import Card
+from bot.rules.verdict import Subject
+from bot.usecases import commands as c
+from handlers.slack.blocks import PROPOSE_AT, SUGGEST_AT  # noqa: F401 (the time buttons a refused form offers)
+from handlers.slack.blocks import VIEW_BLOCKS_MAX, context, mrkdwn, plain, view_blocks
 
 PROPOSE, WALK, SUGGEST, DECLINE = "propose", "walk", "suggest", "decline"  # callback ids
-PROPOSE_AT, SUGGEST_AT = "propose.at", "suggest.at"  # the buttons offering an allowed time instead
 VALUE = "value"  # every input's action id; its block id says which field it is
 TEXT_MAX = 2000  # the grammar's limit for focus, feedback and reasons
 ERROR_MAX = 1000
@@ -69,7 +70,7 @@ def _element(f: Field, value: Any):
         case "time":
             return TimePickerElement(action_id=VALUE, initial_time=_shaped(value, _SLACK_TIME))
         case "select":
-            options = [Option(value=v, label=clip(label, 75)) for v, label in f.options]
+            options = [Option(value=v, label=mrkdwn(label, 75)) for v, label in f.options]
             chosen = next((o for o in options if o.value == value), None)
             return StaticSelectElement(action_id=VALUE, options=options, initial_option=chosen)
         case "url":
@@ -116,19 +117,22 @@ def _string(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class Trouble:
-    """Why a form comes back: messages for its fields, messages about the whole, times that would do."""
+    """Why a form comes back: messages for its fields, and what the core said, to show above them."""
 
     fields: Mapping[str, str] = field(default_factory=dict)  # block id -> message
-    general: tuple[str, ...] = ()
-    headline: str | None = None
-    alternatives: tuple[tuple[str, str], ...] = ()  # (button text, local ISO time)
+    card: Card | None = None  # the core's reply: a refusal with its clauses and the times it offers instead
+    local: Callable[[datetime], datetime] | None = None  # the school's time, for the values of those times
 
     def ack(self, redraw) -> dict:
         """What to answer the submission with; `redraw(trouble)` builds the form again with the user's values."""
-        if self.fields and not self.general and not self.alternatives:
+        if self.card is None:
             return {"response_action": "errors",
-                    "errors": {block: clip(message, ERROR_MAX) for block, message in self.fields.items()}}
+                    "errors": {block: _clipped(message, ERROR_MAX) for block, message in self.fields.items()}}
         return {"response_action": "update", "view": redraw(self)}
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class FieldError(Exception):
@@ -139,50 +143,42 @@ class FieldError(Exception):
         self.trouble = Trouble(fields={block: message})
 
 
-def trouble_from(reply: Reply, school: School, blocks: Mapping[str | None, str], verb: str) -> Trouble:
-    """The core's refusal sorted onto a form: each broken rule against its field, clause quoted."""
+def trouble_from(reply: Reply, school: School, blocks: Mapping[Subject, str]) -> Trouble:
+    """The core's no, sorted onto a form: each broken rule against its field (clause quoted). When that says
+    it all, only there; else the form shows the core's reply at the top, its times as buttons."""
     err = reply.error
     if not isinstance(err, Refused):
-        return Trouble(general=(reply.text,))
+        return Trouble(card=reply.card)
     on_fields: dict[str, str] = {}
-    general = []
     for v in err.violations:
-        block = blocks.get(v.field)
+        block = blocks.get(v.field) if v.field else None
         if block:
             on_fields[block] = f"{on_fields[block]}\n{v}" if block in on_fields else str(v)
-        else:
-            general.append(str(v))
-    alternatives = tuple((f"{verb} {when_text(school, slot.start)} instead",
-                          f"{school.calendar.local(slot.start):%Y-%m-%dT%H:%M}") for slot in err.alternatives)
-    return Trouble(on_fields, tuple(general), "The agreement doesn't allow that:", alternatives)
+    if all(v.field in blocks for v in err.violations) and not err.alternatives:
+        return Trouble(on_fields)
+    return Trouble(on_fields, reply.card, school.calendar.local)
 
 
 def _form(callback: str, title: str, submit: str, fields: tuple[Field, ...], values: Mapping[str, Any],
-          trouble: Trouble | None, *, intro: str | None = None, metadata: str | None = None,
-          alternatives_action: str | None = None) -> View:
+          trouble: Trouble | None, *, intro: str | None = None, metadata: str | None = None) -> View:
     blocks: list[Block] = [context(intro)] if intro else []
-    if trouble and (trouble.general or trouble.alternatives or trouble.headline):
-        lines = [f"*{trouble.headline}*"] if trouble.headline else []
-        lines += [f"• {m}" for m in (*trouble.general, *trouble.fields.values())]
-        blocks += sections("\n".join(lines), most=4)
-        if trouble.alternatives and alternatives_action:
-            blocks.append(context("Nearest times that would be allowed:"))
-            blocks.append(ActionsBlock(block_id="alternatives", elements=[
-                button(text, alternatives_action, value, "primary" if n == 0 else None)
-                for n, (text, value) in enumerate(trouble.alternatives)]))
+    inputs = []
     for f in fields:
         problem = trouble.fields.get(f.block) if trouble else None
         hint = f"⚠️ {problem}" if problem else f.hint
-        blocks.append(InputBlock(block_id=f.block, label=plain(f.label, LABEL_MAX), optional=f.optional,
+        inputs.append(InputBlock(block_id=f.block, label=plain(f.label, LABEL_MAX), optional=f.optional,
                                  element=_element(f, values.get(f.block)),
                                  hint=plain(hint, HINT_MAX) if hint else None))
+    if trouble and trouble.card:
+        blocks += view_blocks(trouble.card, most=VIEW_BLOCKS_MAX - len(blocks) - len(inputs),
+                              local=trouble.local or (lambda moment: moment))
     return View(type="modal", callback_id=callback, title=plain(title, TITLE_MAX), submit=plain(submit, TITLE_MAX),
-                close=plain("Cancel", TITLE_MAX), blocks=blocks, private_metadata=metadata)
+                close=plain("Cancel", TITLE_MAX), blocks=blocks + inputs, private_metadata=metadata)
 
 
-def done_view(title: str, text: str) -> View:
-    """What a form turns into once the core has said yes: the reply, and nothing left to submit."""
-    return View(type="modal", title=plain(title, TITLE_MAX), close=plain("Done", TITLE_MAX), blocks=sections(text))
+def done_view(title: str, said: Card) -> View:
+    """What a form turns into once the core has said yes (or can't be asked): its reply, nothing to submit."""
+    return View(type="modal", title=plain(title, TITLE_MAX), close=plain("Done", TITLE_MAX), blocks=view_blocks(said))
 
 
 def at(values: Mapping[str, Any], local_iso: object) -> dict[str, Any] | None:
@@ -217,8 +213,8 @@ def _text(values: Mapping[str, Any], block: str) -> str | None:
 
 
 def _people(values: Mapping[str, Any], block: str) -> tuple[str, ...]:
-    """Slack user ids as mentions, the form the core's staff lookup reads."""
-    return tuple(f"<@{user}>" for user in values.get(block) or ())
+    """Slack user ids as the command language names people: @ and the id."""
+    return tuple(f"@{user}" for user in values.get(block) or ())
 
 
 def _minutes_words(minutes: int) -> str:
@@ -230,9 +226,10 @@ def _minutes_words(minutes: int) -> str:
 
 # --- proposing a visit -----------------------------------------------------------------------------------------------
 
-# Violation.field -> the block showing it; "start" is the date and time together, shown on the date.
-PROPOSE_BLOCKS = {"start": "date", "minutes": "minutes", "visitors": "visitors", "focus": "focus",
-                  "feedback": "feedback", "teacher": "teacher", "kind": "kind"}
+# Violation.field -> the block showing it; the start is the date and time together, shown on the date.
+PROPOSE_BLOCKS = {Subject.START: "date", Subject.MINUTES: "minutes", Subject.VISITORS: "visitors",
+                  Subject.FOCUS: "focus", Subject.FEEDBACK: "feedback", Subject.TEACHER: "teacher",
+                  Subject.KIND: "kind"}
 
 
 def _propose_fields(school: School) -> tuple[Field, ...]:
@@ -259,8 +256,7 @@ def propose_view(school: School, values: Mapping[str, Any] | None = None, troubl
     given = {k: v for k, v in (values or {}).items() if v}
     values = {"minutes": str(school.policy.default_visit_minutes), "kind": VisitKind.PEER.value, **given}
     return _form(PROPOSE, "Propose a visit", "Propose", _propose_fields(school), values, trouble,
-                 intro="The class teacher is asked to agree. walkbot checks your school's agreement first.",
-                 alternatives_action=PROPOSE_AT)
+                 intro="The class teacher is asked to agree. walkbot checks your school's agreement first.")
 
 
 def propose_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.ProposeVisit:
@@ -274,7 +270,7 @@ def propose_command(values: Mapping[str, Any], *, school_id: int, actor: str) ->
         kind = VisitKind(values.get("kind") or VisitKind.PEER)
     except ValueError:
         raise FieldError("kind", "Choose the kind of visit.")
-    return c.ProposeVisit(school_id=school_id, actor=actor, teacher=f"<@{values['teacher']}>", when=_when(values),
+    return c.ProposeVisit(school_id=school_id, actor=actor, teacher=f"@{values['teacher']}", when=_when(values),
                           minutes=minutes, kind=kind, focus=_text(values, "focus"),
                           feedback=_text(values, "feedback"), pro_forma=_text(values, "pro_forma"),
                           visitors=_people(values, "visitors"))
@@ -282,7 +278,7 @@ def propose_command(values: Mapping[str, Any], *, school_id: int, actor: str) ->
 
 # --- planning a learning walk ----------------------------------------------------------------------------------------
 
-WALK_BLOCKS = {"start": "date", "visitors": "walkers", "focus": "focus"}
+WALK_BLOCKS = {Subject.START: "date", Subject.VISITORS: "walkers", Subject.FOCUS: "focus"}
 
 
 def _walk_fields(school: School) -> tuple[Field, ...]:
@@ -314,7 +310,8 @@ def walk_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.
 
 # --- answering: another time, or a reason to decline -----------------------------------------------------------------
 
-SUGGEST_BLOCKS = {"start": "date"}
+SUGGEST_BLOCKS = {Subject.START: "date"}
+DECLINE_BLOCKS: dict[Subject, str] = {}
 # A form or button walkbot did not make (its metadata or value unreadable): Slack never sends one.
 UNREADABLE = ("walkbot can't tell which visit this is about, so nothing was changed. "
               "Close it and answer from the message or your Home tab again.")
@@ -352,7 +349,7 @@ def suggest_view(origin: Origin, values: Mapping[str, Any] | None = None, troubl
     fields = (Field("date", "Date", "date"), Field("time", "Time", "time"))
     return _form(SUGGEST, "Suggest another time", "Suggest", fields, values or {}, trouble,
                  intro=f"Visit #{origin.visit_id}: the visitor is asked to accept the time you suggest.",
-                 metadata=origin.dump(), alternatives_action=SUGGEST_AT)
+                 metadata=origin.dump())
 
 
 def suggest_command(values: Mapping[str, Any], origin: Origin, *, school_id: int, actor: str) -> c.SuggestTime:

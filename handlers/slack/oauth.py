@@ -17,7 +17,7 @@ from handlers.slack.settings import KEY_HELP, SettingsError, SlackSettings
 
 # What walkbot asks a workspace for; manifest.yml must list exactly these (tests/test_manifest.py
 # says why each is needed).
-BOT_SCOPES = ("commands", "chat:write", "files:write")
+BOT_SCOPES = ("commands", "chat:write", "files:write", "im:history")
 INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"
 STATE_SECONDS = 600  # an install link works for ten minutes
 

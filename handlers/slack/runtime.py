@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import InstallationStore
 
+from bot.chat.router import Walkbot
 from bot.ports import Clock
-from bot.router import Walkbot
 from handlers import redact
 from handlers.slack.app import build_slack_app
 from handlers.slack.oauth import oauth_settings

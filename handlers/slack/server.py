@@ -17,7 +17,7 @@ from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from bot.clock import SystemClock
+from bot.domain.clock import SystemClock
 from handlers.slack.runtime import SlackRuntime, build_slack
 from handlers.slack.settings import SettingsError, SlackSettings
 

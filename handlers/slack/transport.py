@@ -3,7 +3,7 @@
 A user id as the channel posts to walkbot's DM with that person (its Messages tab); a channel id
 posts in the channel. A notice carrying a calendar file gets it in a thread reply.
 
-Implements bot.delivery.Transport. Slack's answers become the dispatcher's three cases: a 429 is
+Implements bot.notices.delivery.Transport. Slack's answers become the dispatcher's three cases: a 429 is
 RateLimited (Retry-After), a recipient that can never be reached is Undeliverable, and anything
 else (Slack down, the network, a revoked token) is a DeliveryError worth another try later.
 """
@@ -19,10 +19,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 
-from bot.delivery import DeliveryError, RateLimited, Undeliverable
+from bot.domain.ics import ics_filename
+from bot.domain.model import Notice
 from bot.errors import InputError
-from bot.ics import ics_filename
-from bot.model import Notice
+from bot.notices.delivery import DeliveryError, RateLimited, Undeliverable
+from handlers.slack.blocks import escape
 
 if TYPE_CHECKING:  # pragma: no cover (the runtime pulls in Bolt; `walkbot dispatch` needs none of it)
     from handlers.slack.runtime import SlackRuntime
@@ -39,7 +40,8 @@ DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After
 
 
 def text_only(notice: Notice) -> dict:
-    return {"text": notice.text}
+    """A notice as plain text (no render given): escaped, so nothing in it becomes a live mention or link."""
+    return {"text": escape(notice.text)}
 
 
 class SlackTransport:

@@ -6,6 +6,7 @@ A row is claimable when it is pending, due, and its lease or hold has run out (c
 """
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import datetime
 from typing import Iterable
@@ -13,18 +14,23 @@ from typing import Iterable
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from bot.domain.model import Notice, NoticeKind
 from bot.errors import NotFound, WrongState
-from bot.model import Notice
+from bot.reply.card import Card, from_data, to_data
 from storage.tables import NoticeRow
+
+
+def _body(card: Card) -> str:
+    return json.dumps(to_data(card), ensure_ascii=False)
 
 
 def _notice_from_row(row: NoticeRow) -> Notice:
     return Notice(
         school_id=row.school_id,
-        kind=row.kind,
+        kind=NoticeKind(row.kind),
         recipient=row.recipient,
         due_at=row.due_at,
-        text=row.text,
+        card=from_data(json.loads(row.body)),
         visit_id=row.visit_id,
         walk_id=row.walk_id,
         useful_until=row.useful_until,
@@ -53,7 +59,7 @@ class SqlNoticeRepo:
             kind=notice.kind,
             recipient=notice.recipient,
             due_at=notice.due_at,
-            text=notice.text,
+            body=_body(notice.card),
             visit_id=notice.visit_id,
             walk_id=notice.walk_id,
             useful_until=notice.useful_until,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.model import Concern, Objection
+from bot.domain.model import Concern, Objection
 from storage.tables import ConcernRow, ObjectionRow
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from datetime import date, time
 from typing import Any, Mapping
@@ -10,12 +9,11 @@ from typing import Any, Mapping
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.domain.model import Role, Staff
+from bot.domain.school import School, SchoolConfig, parse_school_config
 from bot.errors import NotFound
-from bot.model import Role, Staff
-from bot.school import School, SchoolConfig, parse_school_config
 from storage.tables import SchoolRow, StaffRow
 
-_SLACK_MENTION = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
 FROM_FILE, FROM_CHAT = "school.yml", "chat"
 
 
@@ -120,13 +118,12 @@ class SqlStaffRepo:
         return _staff_from_row(row) if row else None
 
     def find(self, school_id: int, mention: str) -> Staff | None:
-        """Active staff by chat id or handle, any case; takes @tom, <@U02TEACH> and <@U02TEACH|tom>.
+        """Active staff by chat id or handle, any case, with or without the @: @tom, @U02TEACH, U02TEACH.
 
         A chat id beats a handle; a handle shared by several people finds no one rather than guess.
         """
         text = mention.strip()
-        slack = _SLACK_MENTION.fullmatch(text)
-        key = (slack.group(1) if slack else text.lstrip("@")).strip().lower()
+        key = text.lstrip("@").strip().lower()
         if not key:
             return None
         rows = self.session.scalars(

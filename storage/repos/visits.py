@@ -7,10 +7,15 @@ from typing import Iterable
 from sqlalchemy import ColumnElement, CompoundSelect, select, union
 from sqlalchemy.orm import Session
 
+from bot.domain.model import Note, Visit, VisitKind, VisitStatus
 from bot.errors import NotFound
-from bot.model import Note, Visit, VisitKind, VisitStatus
 from storage.repos.children import ordered_people
-from storage.tables import VisitNoteRow, VisitRecordAgreementRow, VisitRow, VisitVisitorRow
+from storage.tables import (
+    VisitNoteRow,
+    VisitRecordAgreementRow,
+    VisitRow,
+    VisitVisitorRow,
+)
 
 
 def _visit_from_row(row: VisitRow) -> Visit:

@@ -6,8 +6,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.model import Walk
 from bot.errors import NotFound
-from bot.model import Walk
 from storage.repos.children import ordered_people
 from storage.tables import WalkRow, WalkWalkerRow
 

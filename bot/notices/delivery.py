@@ -1,0 +1,164 @@
+"""Delivering notices from the outbox through whatever chat platform the school uses.
+
+At least once: a dispatcher claims a batch of due notices for a while (a lease), sends each, and
+records it as sent in a transaction of its own. One that dies between sending and recording sends
+that notice again once its lease runs out; nothing is ever lost in between. Several dispatchers
+may share one database: a claimed notice is nobody else's until its lease runs out.
+
+Nobody waits: a 429 holds the notice back until Retry-After, a failed attempt until a back-off,
+and a notice due outside school time is moved to the next school morning. A notice past its use
+(a reminder once the visit has begun) is marked expired, with the reason. Nothing is dropped
+without a trace: failed and expired notices stay listed (`walkbot notices --failed`).
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from typing import Callable, Protocol
+
+from bot.domain.model import Notice
+from bot.domain.school import School
+from bot.domain.school_time import next_sending_moment
+from bot.ports import Clock, NoticeRepo, UnitOfWork
+
+log = logging.getLogger("walkbot.delivery")
+
+
+SENDERS = 4
+
+
+class DeliveryError(Exception):
+    """The platform did not take the message (this time)."""
+
+
+class RateLimited(DeliveryError):
+    """Try again after `retry_after` seconds (Slack's 429 Retry-After)."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"rate limited; retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+class Undeliverable(DeliveryError):
+    """It will never go (unknown channel, user left): stop trying and show it as failed."""
+
+
+class Transport(Protocol):
+    def send(self, notice: Notice) -> str:
+        """Deliver one notice; return the platform's message id. Raises DeliveryError."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    worker: str = "walkbot"  # who claims: unique per dispatcher process
+    batch: int = 20  # notices claimed at once
+    # Notices of a batch sent at once, each person's in order. One at a time keeps a console preview and
+    # a replay in order; a running dispatcher uses SENDERS (a platform's answer takes a round trip, and
+    # one sender alone would spend most of its time waiting for it).
+    senders: int = 1
+    lease: timedelta = timedelta(seconds=60)  # how long a claim keeps other dispatchers off
+    max_attempts: int = 5  # failed attempts before a notice is marked failed
+    first_backoff: timedelta = timedelta(seconds=30)  # doubled after each failed attempt...
+    max_backoff: timedelta = timedelta(hours=1)  # ...up to this
+
+    def backoff(self, attempts: int) -> timedelta:
+        return min(self.first_backoff * 2 ** (attempts - 1), self.max_backoff)
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: list[Notice] = field(default_factory=list)
+    retried: list[Notice] = field(default_factory=list)  # held back: 429, or a failed attempt
+    deferred: list[Notice] = field(default_factory=list)  # moved to the next school morning
+    expired: list[Notice] = field(default_factory=list)
+    failed: list[Notice] = field(default_factory=list)
+
+
+def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, clock: Clock,
+                 settings: Settings = Settings()) -> DispatchReport:
+    """Claim one batch of due notices and settle each: sent, held back, deferred, expired or failed."""
+    now = clock.now()
+    lease_ends = now + settings.lease
+    with uow_factory() as uow:
+        claimed = uow.notices.claim(now, settings.worker, lease_ends, settings.batch)
+        schools = {school_id: uow.schools.get(school_id) for school_id in {n.school_id for n in claimed}}
+        uow.commit()
+    report = DispatchReport(claimed=len(claimed))
+    by_recipient: dict[str, list[Notice]] = {}
+    for notice in claimed:
+        by_recipient.setdefault(notice.recipient, []).append(notice)
+
+    def settle_in_order(notices: list[Notice]) -> None:
+        for n, notice in enumerate(notices):
+            # Stop while the claim still holds with room to spare: past it another dispatcher may send these too.
+            if clock.now() >= lease_ends - settings.lease / 4:
+                _record(uow_factory, lambda repo: repo.release([c.id for c in notices[n:]], settings.worker))
+                return
+            _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report)
+
+    if settings.senders == 1 or len(by_recipient) <= 1:
+        for notices in by_recipient.values():
+            settle_in_order(notices)
+    else:
+        with ThreadPoolExecutor(max_workers=min(settings.senders, len(by_recipient))) as senders:
+            for finished in [senders.submit(settle_in_order, notices) for notices in by_recipient.values()]:
+                finished.result()
+    return report
+
+
+def _record(uow_factory: Callable[[], UnitOfWork], change: Callable[[NoticeRepo], None]) -> None:
+    with uow_factory() as uow:
+        change(uow.notices)
+        uow.commit()
+
+
+def _settle(uow_factory, notice: Notice, school: School | None, transport: Transport, clock: Clock,
+            settings: Settings, report: DispatchReport) -> None:
+    now = clock.now()
+    record = partial(_record, uow_factory)
+    if school is None:
+        record(lambda r: r.mark_failed(notice.id, f"school {notice.school_id} is no longer in walkbot"))
+        report.failed.append(notice)
+        return
+    if notice.useful_until is not None and now >= notice.useful_until:
+        until = school.calendar.local(notice.useful_until)
+        record(lambda r: r.mark_expired(notice.id, f"not sent: it was of use only until {until:%a %-d %b %Y %H:%M}, "
+                                                   "and walkbot could not send it before then"))
+        report.expired.append(notice)
+        return
+    # Checked again here, not only when written: the dispatcher may have been down over a night,
+    # or the school calendar may have changed (a snow day added) since the notice was written.
+    morning = next_sending_moment(school, now)
+    if morning > now:
+        record(lambda r: r.defer(notice.id, morning))
+        report.deferred.append(notice)
+        return
+    try:
+        message_id = transport.send(notice)
+    except RateLimited as limited:
+        # From when the answer came, not from when we asked: never a moment before Retry-After has passed.
+        until, why = clock.now() + timedelta(seconds=limited.retry_after), str(limited)
+        record(lambda r: r.hold(notice.id, until, why, attempt_failed=False))
+        report.retried.append(notice)
+    except Undeliverable as never:
+        why = str(never)
+        record(lambda r: r.mark_failed(notice.id, why))
+        report.failed.append(notice)
+    except Exception as error:  # a network fault, the platform down, or a bug: try again later, a few times
+        if not isinstance(error, DeliveryError):
+            log.exception("sending notice %s failed unexpectedly", notice.id)
+        attempts, why = notice.attempts + 1, str(error)
+        if attempts >= settings.max_attempts:
+            record(lambda r: r.mark_failed(notice.id, f"gave up after {attempts} attempts: {why}"))
+            report.failed.append(notice)
+        else:
+            until = clock.now() + settings.backoff(attempts)
+            record(lambda r: r.hold(notice.id, until, why, attempt_failed=True))
+            report.retried.append(notice)
+    else:
+        record(lambda r: r.mark_sent(notice.id, clock.now(), message_id))
+        report.sent.append(notice)

@@ -1,0 +1,302 @@
+"""What walkbot says in its notices, as cards: one small function per kind of notice.
+
+All the wording of notices lives here, so it reads the same wherever a notice is written (a use
+case, a reminder plan, the weekly digest). Commands to type are `Say` parts or actions, never
+literal text, so each chat surface writes them its own way (the console with a slash, Slack as
+buttons). What people wrote (a focus, a reason, a record, a concern) goes in as it is: every
+surface escapes it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable, Mapping, Sequence
+
+from bot.domain.model import OPEN_STATUSES, Staff, Visit, VisitStatus, Walk
+from bot.domain.school import School
+from bot.domain.words import conduct_lines, kind_words, role_words, visit_line, when_text
+from bot.reply.actions import teacher_answers, visitor_answers
+from bot.reply.card import Card, Field, Say, Section, Tone, card, line
+
+Names = Mapping[str, str]
+TO_BE_AGREED = "to be agreed"
+
+
+def _name(names: Names, chat_id: str) -> str:
+    return names.get(chat_id, chat_id)
+
+
+def _conduct(school: School, what: str) -> tuple[Section, ...]:
+    """The agreement's conduct lines, as observers' reminders and walk programmes carry them."""
+    if not school.policy.conduct:
+        return ()
+    return (Section(title=f"How {what} are conducted here:", lines=tuple(conduct_lines(school).split("\n"))),)
+
+
+# --- asking, and answering ---------------------------------------------------------------------------
+
+def proposal(school: School, visit: Visit, names: Names, asker: str) -> Card:
+    """To the class teacher: someone would like to visit."""
+    return Card(sections=(Section(
+        lines=(f"{asker} would like to visit: {visit_line(school, visit, names)}.",),
+        fields=(Field("Feedback", visit.feedback or TO_BE_AGREED),),
+        actions=teacher_answers(visit.id, visit.start)),))
+
+
+def moved(school: School, visit: Visit, asker: str) -> Card:
+    """To the class teacher: a visitor moved the visit, which needs their agreement again (a proposal)."""
+    return card(f"{asker} would like to move visit #{visit.id} to {when_text(school, visit.start, visit.minutes)}.",
+                actions=teacher_answers(visit.id, visit.start), ask="It needs your agreement again:")
+
+
+def walk_room(school: School, walk: Walk, visit: Visit) -> Card:
+    """To a class teacher: a learning walk would visit their class (a proposal)."""
+    return card(f"Learning walk #{walk.id} would visit your class {school.calendar.local(visit.start):%a %-d %b %H:%M} "
+                f"for {visit.minutes} minutes (focus: {walk.focus}).",
+                actions=teacher_answers(visit.id, visit.start), ask="Say")
+
+
+def inspection(school: School, visit: Visit, names: Names) -> Card:
+    return card(f"An inspection visit has been recorded: {visit_line(school, visit, names)}.")
+
+
+def suggestion(school: School, visit: Visit, asker: str) -> Card:
+    """To the visitors: the class teacher suggests another time."""
+    return card(f"{asker} suggests {when_text(school, visit.suggested_start, visit.minutes)} instead for visit "
+                f"#{visit.id}.", actions=visitor_answers(visit.id, visit.suggested_start), ask="Say")
+
+
+def agreed(school: School, visit: Visit, names: Names, who: str) -> Card:
+    return card(f"{who} agreed: {visit_line(school, visit, names)}.", tone=Tone.DONE)
+
+
+def accepted(school: School, visit: Visit, names: Names, who: str) -> Card:
+    """The visitor accepted the time the teacher suggested (an agreed notice)."""
+    return card(f"{who} accepted the new time: {visit_line(school, visit, names)}.", tone=Tone.DONE)
+
+
+def confirmed(school: School, visit: Visit, names: Names) -> Card:
+    """To who agreed: no news for them, but the calendar file."""
+    return card(f"Confirmed: {visit_line(school, visit, names)}. The calendar file adds it to your calendar.",
+                tone=Tone.DONE)
+
+
+def declined(visit: Visit, who: str, reason: str) -> Card:
+    return card(f"{who} declined visit #{visit.id}: “{reason}”.")
+
+
+def withdrawn(visit: Visit, who: str) -> Card:
+    return card(f"{who} withdrew the proposed visit #{visit.id}.")
+
+
+def cancelled(school: School, visit: Visit, who: str, reason: str) -> Card:
+    return card(f"{who} cancelled visit #{visit.id} ({when_text(school, visit.start)}): “{reason}”.")
+
+
+# --- after the visit ---------------------------------------------------------------------------------
+
+def dialogue_prompt(school: School, visit: Visit, slots: Sequence[datetime]) -> Card:
+    """The visit took place: hold the feedback dialogue, perhaps at one of these free times."""
+    p, cal = school.policy, school.calendar
+    times = ", ".join(f"{cal.local(at):%a %-d %b %H:%M}" for at in slots)
+    offer = f" Times with no visit booked for any of you: {times}." if slots else ""
+    return card(line(f"Visit #{visit.id} took place. Please hold the feedback dialogue (about {p.dialogue_minutes} "
+                     f"minutes) within {p.dialogue_within_school_days} school days: ",
+                     Say(f"visit dialogue {visit.id} DATE TIME"), f".{offer}"))
+
+
+def dialogue_scheduled(school: School, visit: Visit, at: datetime, minutes: int) -> Card:
+    return card(f"Feedback dialogue for visit #{visit.id}: {when_text(school, at, minutes)}.")
+
+
+def record(visit: Visit, who: str, text: str) -> Card:
+    """Someone wrote the record of dialogue; the others agree it or write their own."""
+    v = visit.id
+    return card(f"{who} wrote the record of dialogue for visit #{v}: “{text}”",
+                line("If it is right, say ", Say(f"visit record {v} agree"), "; if not, write your version with ",
+                     Say(f'visit record {v} "..."'), "."))
+
+
+def record_agreed(visit: Visit) -> Card:
+    return card(f"The record of dialogue for visit #{visit.id} is agreed and kept.", tone=Tone.DONE)
+
+
+# --- objections, concerns, the staff list ------------------------------------------------------------
+
+def objection(visit: Visit, who: str, observer: str, reason: str) -> Card:
+    """To the teacher's line manager (or SLT): the teacher objects to an observer."""
+    return card(f"{who} objects to {observer} observing their class (visit #{visit.id}): “{reason}”. "
+                "Please resolve it at school level.")
+
+
+def concern(who: str, text: str) -> Card:
+    return card(f"{who} has raised a concern about classroom visits: “{text}”")
+
+
+def staff_added(school: School, person: Staff, who: str) -> Card:
+    return card(line(f"{who} added you to {school.name}'s staff list in walkbot ({role_words(person)}). Say ",
+                     Say("visit help"), " to see what you can do."))
+
+
+# --- learning walks ----------------------------------------------------------------------------------
+
+def walk_announcement(school: School, walk: Walk, names: Names) -> Card:
+    """The programme as the agreements ask: date, time, focus and who is walking, with the conduct lines."""
+    cal = school.calendar
+    walkers = ", ".join(_name(names, w) for w in walk.walkers)
+    title = (f"Learning walk #{walk.id} on {cal.local(walk.start):%A %-d %B} from {cal.local(walk.start):%H:%M} "
+             f"to {cal.local(walk.end):%H:%M}.")
+    return Card(title, (Section(fields=(Field("Focus", walk.focus), Field("Walking", walkers))),
+                        *_conduct(school, "walks")), Tone.ANNOUNCEMENT)
+
+
+def walk_room_cancelled(walk: Walk, reason: str) -> Card:
+    """To a class teacher whose room was on the walk (a cancelled notice)."""
+    return card(f"Learning walk #{walk.id} is cancelled, so it will not visit your class: “{reason}”.")
+
+
+def walk_cancelled(walk: Walk, reason: str) -> Card:
+    return card(f"Learning walk #{walk.id} on {walk.day:%A %-d %B} is cancelled: “{reason}”.", tone=Tone.ANNOUNCEMENT)
+
+
+# --- reminders and nudges (bot.notices.reminders) ----------------------------------------------------
+
+def nudge_teacher(school: School, visit: Visit, names: Names) -> Card:
+    """The class teacher has not answered a proposal yet."""
+    return card(f"A gentle reminder: {_name(names, visit.proposer)} is waiting for your answer about "
+                f"{visit_line(school, visit, names)}.", actions=teacher_answers(visit.id, visit.start))
+
+
+def nudge_visitors(school: School, visit: Visit, names: Names) -> Card:
+    """The visitors have not answered the time the teacher suggested yet."""
+    return card(f"A gentle reminder: {_name(names, visit.teacher)} suggested "
+                f"{when_text(school, visit.suggested_start, visit.minutes)} for visit #{visit.id} and is waiting for "
+                "your answer.", actions=visitor_answers(visit.id, visit.suggested_start))
+
+
+def _details(school: School, visit: Visit, names: Names, *, for_observers: bool) -> tuple[Section, ...]:
+    """Focus, feedback and pro forma; for observers, the conduct lines too."""
+    fields = [Field("Focus", visit.focus or TO_BE_AGREED), Field("Feedback", visit.feedback or TO_BE_AGREED)]
+    if visit.pro_forma:
+        share = (f" (share it with {_name(names, visit.teacher)} before the visit)"
+                 if for_observers and school.policy.pro_forma_shared_before else "")
+        fields.append(Field("Pro forma", f"{visit.pro_forma}{share}"))
+    return (Section(fields=tuple(fields)), *(_conduct(school, "visits") if for_observers else ()))
+
+
+def _what(visit: Visit) -> str:
+    return f"{kind_words(visit.kind)} #{visit.id}"
+
+
+def reminder(school: School, visit: Visit, names: Names) -> Card:
+    """To the visitors, the school day before."""
+    return Card(sections=(
+        Section(lines=(f"Reminder: you visit {_name(names, visit.teacher)}'s class "
+                       f"{when_text(school, visit.start, visit.minutes)} ({_what(visit)}).",)),
+        *_details(school, visit, names, for_observers=True)))
+
+
+def reminder_soon(school: School, visit: Visit, names: Names, minutes: int) -> Card:
+    """To the visitors, shortly before."""
+    return Card(sections=(
+        Section(lines=(f"In {minutes} minutes: your visit to {_name(names, visit.teacher)}'s class "
+                       f"({_what(visit)}).",)),
+        *_details(school, visit, names, for_observers=True)))
+
+
+def reminder_teacher(school: School, visit: Visit, names: Names) -> Card:
+    """To the class teacher, the school day before."""
+    visitors = ", ".join(_name(names, v) for v in visit.visitors)
+    return Card(sections=(
+        Section(lines=(f"Reminder: {visitors} will visit your class {when_text(school, visit.start, visit.minutes)} "
+                       f"({_what(visit)}).",)),
+        *_details(school, visit, names, for_observers=False)))
+
+
+def reminder_dialogue(school: School, visit: Visit, names: Names) -> Card:
+    """The morning of the feedback dialogue, to everyone in it."""
+    who = " and ".join(_name(names, x) for x in sorted(visit.people))
+    at = school.calendar.local(visit.dialogue_at)
+    return card(f"Today: the feedback dialogue for visit #{visit.id} at {at:%H:%M} "
+                f"({school.policy.dialogue_minutes} minutes), for {who}.")
+
+
+def nudge_held(school: School, visit: Visit, deadline: date) -> Card:
+    """The visit was due to end: was it held? Then the dialogue follows."""
+    cal, v = school.calendar, visit.id
+    return card(line(f"Visit #{v} ({kind_words(visit.kind)}, {cal.local(visit.start):%a %-d %b %H:%M}) was due to "
+                     f"end at {cal.local(visit.end):%H:%M}. If it took place, say ", Say(f"visit held {v}"),
+                     f", and hold the feedback dialogue by {deadline:%a %-d %b}: ",
+                     Say(f"visit dialogue {v} DATE TIME"), ". If it did not, ", Say(f'visit cancel {v} "reason"'), "."))
+
+
+def nudge_dialogue_arrange(school: School, visit: Visit, deadline: date) -> Card:
+    return card(line(f"Visit #{visit.id} still needs its feedback dialogue (about {school.policy.dialogue_minutes} "
+                     f"minutes), by {deadline:%a %-d %b}: arrange it with ",
+                     Say(f"visit dialogue {visit.id} DATE TIME"), "."))
+
+
+def nudge_dialogue_record(visit: Visit) -> Card:
+    return card(line(f"The feedback dialogue for visit #{visit.id} is done: write the record of dialogue with ",
+                     Say(f'visit record {visit.id} "..."'), ", for everyone to agree."))
+
+
+def nudge_record_agreement(visit: Visit) -> Card:
+    v = visit.id
+    return card(line(f"The record of dialogue for visit #{v} is waiting for your agreement: ",
+                     Say(f"visit record {v} agree"), ", or write your version with ", Say(f'visit record {v} "..."'),
+                     "."))
+
+
+def escalation(school: School, visit: Visit, names: Names, deadline: date) -> Card:
+    """To SLT (or the line manager): the feedback dialogue was not arranged in time."""
+    p = school.policy
+    return card(f"No feedback dialogue was arranged within {p.dialogue_within_school_days} school days "
+                f"(by {deadline:%a %-d %b}) for {visit_line(school, visit, names)}. Please follow it up with "
+                f"{', '.join(_name(names, x) for x in sorted(visit.people))}. "
+                f"({p.cite('dialogue_within_school_days')})")
+
+
+def _walk_reminder(school: School, walk: Walk, rooms: Iterable[Visit], names: Names, opening: str) -> Card:
+    cal = school.calendar
+    rooms = sorted(rooms, key=lambda r: r.start)
+    agreed_rooms = [f"{_name(names, r.teacher)} {cal.local(r.start):%H:%M}" for r in rooms
+                    if r.status is VisitStatus.AGREED]
+    waiting = [_name(names, r.teacher) for r in rooms if r.status in OPEN_STATUSES]
+    fields = [Field("Focus", walk.focus), Field("Rooms agreed", ", ".join(agreed_rooms) or "none yet")]
+    if waiting:
+        fields.append(Field("Not agreed (do not visit)", ", ".join(waiting)))
+    headline = (f"{opening} learning walk #{walk.id} on {cal.local(walk.start):%a %-d %b}, "
+                f"{cal.local(walk.start):%H:%M}–{cal.local(walk.end):%H:%M}.")
+    return Card(sections=(Section(lines=(headline,), fields=tuple(fields)), *_conduct(school, "walks")))
+
+
+def walk_reminder(school: School, walk: Walk, rooms: Iterable[Visit], names: Names) -> Card:
+    """To the walkers, the school day before: the rooms agreed, and those not to visit."""
+    return _walk_reminder(school, walk, rooms, names, "Reminder:")
+
+
+def walk_reminder_soon(school: School, walk: Walk, rooms: Iterable[Visit], names: Names, minutes: int) -> Card:
+    return _walk_reminder(school, walk, rooms, names, f"In {minutes} minutes:")
+
+
+# --- the weekly digest -------------------------------------------------------------------------------
+
+def digest(school: School, names: Names, monday: date, *, this_week: Sequence[Visit],
+           waiting: Sequence[tuple[Visit, Sequence[str]]], overdue: Sequence[tuple[Visit, date]],
+           near_a_cap: Sequence[tuple[str, Sequence[str]]]) -> Card:
+    """To SLT: visits this week, answers outstanding (and whose), dialogues overdue, teachers near a cap."""
+    def when(visit: Visit) -> str:
+        return visit_line(school, visit, names)
+
+    parts = [
+        ("Visits this week", [when(v) for v in this_week]),
+        ("Answers outstanding", [f"{when(v)} — waiting for {', '.join(_name(names, x) for x in who)}"
+                                 for v, who in waiting]),
+        ("Dialogues overdue", [f"{when(v)} — due by {due:%a %-d %b}; "
+                               f"{'no dialogue arranged' if v.dialogue_at is None else 'record of dialogue not agreed'}"
+                               for v, due in overdue]),
+        ("Teachers near a cap", [f"{teacher}: {' · '.join(used)}" for teacher, used in near_a_cap]),
+    ]
+    return Card(f"Weekly digest for {school.name}, week of {monday:%a %-d %b %Y}", tuple(
+        Section(f"{title} ({len(items)}):" if items else f"{title}: none", tuple(f"  • {item}" for item in items))
+        for title, items in parts))

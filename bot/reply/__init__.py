@@ -1,0 +1,1 @@
+"""The reply model (`card`) and its plain-text rendering (`text`): what every surface renders from."""
