@@ -1,4 +1,4 @@
-"""Slack's side of a benchmark: the tests' Web API stand-in (tests/standin.py), signed requests
+"""Slack's side of a benchmark: the tests' Web API stand-in (tests/support/standin.py), signed requests
 shaped as Slack sends them, and when walkbot's answer to each came back.
 
 The stand-in runs in the benchmark's own process; walkbot runs in processes of its own.
@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 # The stand-in and the request shapes are the tests' own: one stand-in for tests and benchmarks.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 from live import slash_command  # noqa: E402
 from standin import Call, PostingLimits, SlackStandIn, fake_token, sign  # noqa: E402

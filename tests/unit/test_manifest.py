@@ -21,7 +21,7 @@ from handlers.slack.app import build_slack_app
 from handlers.slack.oauth import BOT_SCOPES
 from handlers.wiring import build
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests/data/slack/manifest.schema.1.0.0.json").read_text())
 
 # Every Web API method walkbot may call, and the bot scope it needs (None: no scope). A method

@@ -20,7 +20,7 @@ from bot.reply.card import card
 from storage.db import Store
 
 LONDON = ZoneInfo("Europe/London")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = yaml.safe_load(resources.files("bot").joinpath("demo/school.yml").read_text(encoding="utf-8"))
 # A school morning with nothing special about it: the clock for tests that run in real time.
 TUESDAY_10 = datetime(2027, 2, 2, 10, 0, tzinfo=LONDON)

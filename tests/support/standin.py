@@ -5,7 +5,7 @@ The stand-in listens on 127.0.0.1, port 0, records every call, and answers like 
 Given PostingLimits it also refuses posts beyond Slack's posting limits with a 429, as Slack does.
 
 Every message and view walkbot sends (chat.postMessage, chat.update, views.open, views.update,
-views.publish, a response_url body) is checked against Slack's documented limits (tests/slack_limits.py):
+views.publish, a response_url body) is checked against Slack's documented limits (tests/support/slack_limits.py):
 one that breaks them is refused with {"ok": false, "error": "invalid_blocks"}, as Slack refuses it, and
 kept in `refused`; one whose text carries live markup (an unescaped <, > or &) is kept in `unsafe`.
 The Slack workspace in tests (slack_support.workspace) fails the test when either is not empty.

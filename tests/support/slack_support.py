@@ -1,7 +1,7 @@
 """Slack end to end in tests: the real Bolt app behind walkbot's real HTTP server (uvicorn, 127.0.0.1,
 port 0), requests signed and shaped as Slack sends them, and notices posted through the Web API stand-in.
 
-Every surface walkbot shows is checked by Slack's documented limits (tests/slack_limits.py): what it
+Every surface walkbot shows is checked by Slack's documented limits (tests/support/slack_limits.py): what it
 sends the Web API by the stand-in, which refuses it as Slack would, and what it acks here. A test whose
 walkbot sent anything Slack would refuse, or any text with live markup, fails.
 

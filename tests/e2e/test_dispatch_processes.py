@@ -1,6 +1,6 @@
 """Real processes against the local Slack stand-in: killed mid-dispatch, two at once, and a rate-limiting Slack.
 
-`walkbot dispatch --once` runs in processes of its own (tests/notices_support.py), posting to the
+`walkbot dispatch --once` runs in processes of its own (tests/support/notices_support.py), posting to the
 stand-in, which runs in this process and counts every chat.postMessage. Run with -s to see the
 figures. WALKBOT_LONG_TESTS=1 runs the long versions (more notices, more kills).
 """

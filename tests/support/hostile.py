@@ -4,7 +4,7 @@ over keep-alive connections from a few threads, so a thousand of them take secon
     with serving(SlackHttp(bolt=app)) as http, Pool(http.port) as pool:
         statuses = pool.send_all([Raw(headers=[("Content-Type", "text/plain")], body=b"x"), ...])
 
-tests/live.py's Client opens a connection per request and lets http.client choose the framing; here the
+tests/support/live.py's Client opens a connection per request and lets http.client choose the framing; here the
 test says every header byte, which is what mutated requests need.
 """
 from __future__ import annotations

@@ -4,8 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).parent / "data" / "spring_term.txt"
-ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = Path(__file__).resolve().parents[1] / "data" / "spring_term.txt"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_scripted_term_replays_through_the_console(tmp_path):

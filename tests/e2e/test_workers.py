@@ -1,7 +1,7 @@
 """Several `walkbot serve` processes over one PostgreSQL database, as docs/deploy.md runs them: requests
 for the same teacher land on different workers at once, and the agreement's cap still holds.
 
-(Several dispatchers on one database: tests/test_dispatch_processes.py.)
+(Several dispatchers on one database: tests/e2e/test_dispatch_processes.py.)
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The core words each outcome once, as a card; the console prints it as text and Slack draws it as Block
 Kit. For each card: both surfaces show the same words, the same actions (Slack as buttons whose ids are
 the actions' ids, the console as the commands to type), Slack accepts the payload by its documented
-limits (tests/slack_limits.py), and the card survives the outbox (to_data / from_data).
+limits (tests/support/slack_limits.py), and the card survives the outbox (to_data / from_data).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Block Kit: the one renderer of the reply model (handlers/slack/blocks.py). Every card becomes a message
-or view Slack accepts (tests/slack_limits.py checks, slack_sdk's models check again): long or odd texts are
+or view Slack accepts (tests/support/slack_limits.py checks, slack_sdk's models check again): long or odd texts are
 clipped and escaped, sections beyond a surface's blocks are cut with a note, and each action is a button
 whose action id is unique in its message or view."""
 from __future__ import annotations
@@ -40,7 +40,7 @@ from handlers.wiring import load_school
 from storage import open_store
 from storage.tables import NoticeRow
 
-TERM = Path(__file__).parent / "data" / "spring_term.txt"
+TERM = Path(__file__).resolve().parents[1] / "data" / "spring_term.txt"
 LONDON = ZoneInfo("Europe/London")
 AT = datetime(2027, 2, 4, 11, 10, tzinfo=LONDON)
 

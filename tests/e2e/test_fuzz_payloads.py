@@ -23,14 +23,23 @@ import pytest
 from conftest import DEMO_SCHOOL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from malformed import malformed
 from slack_support import TEAM, rows, standin, workspace  # noqa: F401 (fixtures)
-from test_fuzz_commands import malformed
 
 from bot.chat.router import SORRY, Walkbot
 from bot.domain.clock import FixedClock
 from bot.domain.school import parse_school_config
 from handlers.slack import modals as m
-from handlers.slack.blocks import ACCEPT, AGREE, DECLINE, OPEN_PROPOSE, OPEN_WALK, SUGGEST, WITHDRAW, verb_of
+from handlers.slack.blocks import (
+    ACCEPT,
+    AGREE,
+    DECLINE,
+    OPEN_PROPOSE,
+    OPEN_WALK,
+    SUGGEST,
+    WITHDRAW,
+    verb_of,
+)
 from storage import open_store
 
 LONG = os.environ.get("WALKBOT_LONG_TESTS") == "1"

@@ -1,9 +1,9 @@
 """What Slack accepts: a check of every message and view walkbot sends, by Slack's documented limits.
 
 Slack refuses a payload that breaks one (chat.postMessage answers {"ok": false, "error": "invalid_blocks"},
-a view is not opened) and the person sees nothing at all, so the Web API stand-in (tests/standin.py) runs
+a view is not opened) and the person sees nothing at all, so the Web API stand-in (tests/support/standin.py) runs
 these checks on every chat.postMessage, chat.update, views.open, views.update and views.publish and on
-every response_url body, and the Slack workspace in tests (tests/slack_support.py) on every ack; a payload
+every response_url body, and the Slack workspace in tests (tests/support/slack_support.py) on every ack; a payload
 that breaks one is refused as Slack would, and fails the test.
 
 The limits are Slack's (docs.slack.dev/reference/block-kit: blocks, block elements, composition objects,

@@ -1,4 +1,4 @@
-"""The check of what walkbot sends Slack (tests/slack_limits.py) has teeth: each of Slack's documented
+"""The check of what walkbot sends Slack (tests/support/slack_limits.py) has teeth: each of Slack's documented
 limits it knows is refused when broken, and the Web API stand-in answers invalid_blocks, as Slack does."""
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from handlers.slack.settings import SettingsError, SlackSettings
 from handlers.wiring import load_school
 from storage import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = fake_token("xoxb", "9-9-servetesttoken")
 APP_TOKEN = fake_token("xapp", "1-A0WALK-9-servetestapptoken")
 
