@@ -129,7 +129,8 @@ class ConsoleTransport:
         to = self.names.get(notice.recipient) or f"#staff channel ({notice.recipient})"
         when = f"[{self.school.calendar.local(notice.due_at):%a %-d %b %H:%M}] " if self.show_time else ""
         attached = f" [calendar file {ics_filename(notice.visit_id)}]" if notice.ics else ""
-        self.lines.append(f"  {when}→ {to}: {render(notice.card)}{attached}")
+        said = render(notice.card).replace("\n", "\n      ")  # a notice's further lines stay under its arrow
+        self.lines.append(f"  {when}→ {to}: {said}{attached}")
         return f"console-{notice.id}"
 
 
