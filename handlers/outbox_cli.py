@@ -20,12 +20,13 @@ def add_commands(sub) -> None:
                                                "(SLACK_BOT_TOKEN; SLACK_API_URL for a stand-in)")
     dispatch.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then stop")
-    dispatch.add_argument("--every", type=float, default=3.0, metavar="SECONDS",
+    dispatch.add_argument("--every", type=_between(0.1, 3600, float), default=3.0, metavar="SECONDS",
                           help="how often to look for due notices (default: 3)")
-    dispatch.add_argument("--lease", type=float, default=60.0, metavar="SECONDS",
+    dispatch.add_argument("--lease", type=_between(5, 3600, float), default=60.0, metavar="SECONDS",
                           help="how long a claim keeps other dispatchers off a notice (default: 60)")
-    dispatch.add_argument("--batch", type=int, default=20, help="notices claimed at once (default: 20)")
-    dispatch.add_argument("--senders", type=int, default=SENDERS,
+    dispatch.add_argument("--batch", type=_between(1, 1000, int), default=20,
+                          help="notices claimed at once, 1 to 1000 (default: 20)")
+    dispatch.add_argument("--senders", type=_between(1, 64, int), default=SENDERS,
                           help=f"notices sent at once, each person's in order (default: {SENDERS})")
     dispatch.add_argument("--now", help="start the clock at this moment and let it run, e.g. 2027-02-02T10:00 "
                                         "(school time): to rehearse a school day at any hour")
@@ -39,6 +40,19 @@ def add_commands(sub) -> None:
     retry.add_argument("id", type=int, help="the notice's number, from walkbot notices --failed")
     retry.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
     retry.set_defaults(run=_retry)
+
+
+def _between(lowest: float, highest: float, kind: type):
+    """An argument type for a number in [lowest, highest]: anything else is refused with a sentence."""
+    def read(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number")
+        if not lowest <= value <= highest:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give {lowest:g} to {highest:g}")
+        return value
+    return read
 
 
 def _store(args):

@@ -1,4 +1,4 @@
-"""No Slack token or configured secret ever reaches a log.
+"""No Slack token, configured secret, or what people wrote ever reaches a log.
 
 Redaction happens as each log record is made (the record factory), not in one handler, so every
 handler sees the clean text: stderr, files, a host's log collector, pytest's capture. slack_sdk
@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 # Bot, user, app-level, refresh and rotating tokens: xoxb-…, xoxp-…, xapp-…, xoxe-…, xoxe.xoxb-…
 TOKEN = re.compile(r"\b(xox[a-z]|xapp)(?:[.-][A-Za-z0-9]+)+")
 REDACTED = "[redacted]"
+# Chat and HTTP libraries whose DEBUG and INFO records carry request and response bodies.
+WITHHELD = frozenset({"slack_sdk", "slack_bolt", "urllib3", "httpx", "httpcore", "microsoft_teams", "uvicorn"})
 _SHORTEST_SECRET = 8  # masking a short common string would garble logs and hide nothing
 
 
@@ -31,6 +33,11 @@ class _RedactingFactory:
 
     def __call__(self, *args, **kwargs) -> logging.LogRecord:
         record = self.make(*args, **kwargs)
+        if record.levelno < logging.WARNING and _from_a_library(record):
+            # These libraries log whole requests and responses below WARNING: message texts, names, tokens.
+            record.msg, record.args = f"({record.name} {record.levelname.lower()} record withheld: it may carry " \
+                                      "what people wrote)", None
+            return record
         try:
             message = record.getMessage()
         except Exception:  # a broken format: logging reports it when the record is emitted
@@ -44,6 +51,14 @@ class _RedactingFactory:
         if record.stack_info:
             record.stack_info = redact(record.stack_info, self.secrets)
         return record
+
+
+def _from_a_library(record: logging.LogRecord) -> bool:
+    """Made by one of WITHHELD, under its own logger or one it was given (Bolt logs through the app's)."""
+    if record.name.split(".")[0] in WITHHELD:
+        return True
+    parts = re.split(r"[\\/]", record.pathname or "")
+    return any(part in WITHHELD for part in parts[-4:-1])
 
 
 def install(*, secrets: Iterable[str | None] = ()) -> None:

@@ -18,12 +18,14 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(parsed)
     if parsed.drivername in ("postgres", "postgresql"):  # hosts hand out postgres://; psycopg 3 is what we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)  # see _sqlite_engine
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    # timeout is sqlite3's busy timeout: how long a transaction waits for another to finish.
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
+    # timeout is sqlite3's busy timeout: how long a transaction waits for another to finish. hide_parameters:
+    # a statement's values are names and what people wrote, never to appear in an error's text or a log.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

@@ -18,10 +18,18 @@ from storage.repos import (
 UNAVAILABLE = "The school's records can't be reached just now; nothing was changed. Please try again in a minute."
 
 
+# PostgreSQL's classes of error that say the server, not the request, is the trouble: a read-only
+# transaction or standby (25006), the connection (08), resources (53), an operator's shutdown (57P).
+_SERVER_TROUBLE = ("25006", "08", "53", "57P")
+
+
 def _unreachable(error: BaseException | None) -> bool:
     if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
         return True
-    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    state = getattr(error.orig, "sqlstate", None) or ""
+    return error.connection_invalidated or state.startswith(_SERVER_TROUBLE)
 
 
 class SqlAlchemyUnitOfWork:

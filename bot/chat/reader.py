@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from datetime import date
 
 from bot.chat.usage import USAGE
@@ -10,6 +11,12 @@ from bot.chat.when import parse_date, parse_time_or_period
 from bot.domain.calendar import SchoolCalendar
 from bot.errors import InputError
 from bot.usecases import commands as c
+
+
+def keepable(text: str) -> bool:
+    """Text walkbot can store and show: no control characters but line breaks and tabs (PostgreSQL refuses NUL)."""
+    return not any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
+
 
 # A person as the command language names one: @handle, or @ and the chat id a surface put there.
 _PERSON = re.compile(r"@[\w.\-]+")
@@ -105,7 +112,7 @@ class Reader:
             raise self.fail(f"{what[0].upper()}{what[1:]} can't be empty.")
         if len(word) > 2000:
             raise self.fail("That text is too long: keep it under 2,000 characters.")
-        return word
+        return self.keepable(word)
 
     def rest_as_text(self, what: str) -> str:
         if not self.words:
@@ -114,6 +121,12 @@ class Reader:
         self.words = []
         if len(text) > 2000:
             raise self.fail("That text is too long: keep it under 2,000 characters.")
+        return self.keepable(text)
+
+    def keepable(self, text: str) -> str:
+        if not keepable(text):
+            raise self.fail("That text holds an invisible control character (a NUL, say), which walkbot can't keep: "
+                            "type it again.")
         return text
 
     def done(self) -> None:

@@ -64,6 +64,11 @@ class Settings:
     first_backoff: timedelta = timedelta(seconds=30)  # doubled after each failed attempt...
     max_backoff: timedelta = timedelta(hours=1)  # ...up to this
 
+    def __post_init__(self) -> None:
+        # A batch of none would never come back short, so "everything due" would never end.
+        if self.batch < 1 or self.senders < 1 or self.lease <= timedelta(0) or self.max_attempts < 1:
+            raise ValueError(f"dispatch settings out of range: {self}")
+
     def backoff(self, attempts: int) -> timedelta:
         return min(self.first_backoff * 2 ** (attempts - 1), self.max_backoff)
 

@@ -115,7 +115,9 @@ def _typed(text: str) -> str:
 
 def _unreadable(what: str, given: object) -> None:
     """A button or form walkbot did not make (Slack never sends one, so it is garbled or forged): ignored."""
-    log.warning("ignored a %s walkbot did not make: %.300r", what, given)
+    # Only its shape: what it holds may be what a person wrote.
+    log.warning("ignored a %s walkbot did not make (a %s of %d characters)", what, type(given).__name__,
+                len(repr(given)))
 
 
 def _time_clicked(body: dict, action: dict) -> tuple[dict, dict[str, Any]] | None:

@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.chat.reader import keepable
 from bot.chat.router import Reply
 from bot.domain.model import VisitKind
 from bot.domain.school import School
@@ -35,8 +36,15 @@ from bot.errors import Refused
 from bot.reply.card import Card
 from bot.rules.verdict import Subject
 from bot.usecases import commands as c
-from handlers.slack.blocks import PROPOSE_AT, SUGGEST_AT  # noqa: F401 (the time buttons a refused form offers)
-from handlers.slack.blocks import VIEW_BLOCKS_MAX, context, mrkdwn, plain, view_blocks
+from handlers.slack.blocks import (  # noqa: F401 (the time buttons a refused form offers)
+    PROPOSE_AT,
+    SUGGEST_AT,
+    VIEW_BLOCKS_MAX,
+    context,
+    mrkdwn,
+    plain,
+    view_blocks,
+)
 
 PROPOSE, WALK, SUGGEST, DECLINE = "propose", "walk", "suggest", "decline"  # callback ids
 VALUE = "value"  # every input's action id; its block id says which field it is
@@ -209,7 +217,11 @@ def _time(values: Mapping[str, Any], block: str) -> time:
 
 
 def _text(values: Mapping[str, Any], block: str) -> str | None:
-    return (values.get(block) or "").strip() or None
+    text = (values.get(block) or "").strip() or None
+    if text and not keepable(text):
+        raise FieldError(block, "This holds an invisible control character (a NUL, say), which walkbot can't keep: "
+                                "type it again.")
+    return text
 
 
 def _people(values: Mapping[str, Any], block: str) -> tuple[str, ...]:

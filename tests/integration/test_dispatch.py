@@ -6,6 +6,8 @@ school time; a claim keeps other dispatchers off until its lease runs out.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -225,3 +227,20 @@ def test_several_senders_keep_each_person_s_notices_in_order(store, school, cloc
     assert len(report.sent) == 20 and statuses(store)["pending"] == 0
     for person in people:
         assert [n.id for _, n in transport.sent if n.recipient == person] == ids[person]
+
+
+@pytest.mark.parametrize("changes", [{"batch": 0}, {"batch": -3}, {"senders": 0}, {"lease": timedelta(0)},
+                                     {"max_attempts": 0}])
+def test_settings_that_could_never_finish_are_refused(changes):
+    # A batch of none never comes back short: "everything due" would loop for ever.
+    with pytest.raises(ValueError):
+        Settings(**changes)
+
+
+@pytest.mark.parametrize("args, says", [(["--batch", "0"], "--batch: 0 is out of range: give 1 to 1000"),
+                                        (["--senders", "0"], "--senders: 0 is out of range"),
+                                        (["--lease", "x"], "--lease: 'x' is not a number")])
+def test_dispatch_out_of_range_is_told_at_once(tmp_path, args, says):
+    done = subprocess.run([sys.executable, "-m", "handlers.cli", "dispatch", "--once", "--db",
+                           f"sqlite:///{tmp_path / 'walkbot.db'}", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
