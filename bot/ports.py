@@ -1,6 +1,7 @@
 """What the core needs from the outside world, as protocols. storage/ implements them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Protocol
 
@@ -74,7 +75,8 @@ class WalkRepo(Protocol):
 class NoticeRepo(Protocol):
     def add(self, notice: Notice) -> Notice: ...
     def add_once(self, notice: Notice) -> Notice | None:
-        """Add it unless one of its kind, to its recipient, due at its moment exists (periodic jobs)."""
+        """Add it unless one of its kind, to its recipient, due at its moment or later (deferred) exists
+        (periodic jobs)."""
     def written(self, school_id: int, kind: str, recipient: str, due_at: datetime) -> bool: ...
     def due(self, until: datetime, limit: int = 100) -> list[Notice]:
         """Pending notices due at or before `until`, oldest first."""
@@ -107,6 +109,34 @@ class ObjectionRepo(Protocol):
     def for_teacher(self, school_id: int, teacher: str) -> list[Objection]: ...
 
 
+@dataclass(frozen=True, kw_only=True)
+class TeamsConversation:
+    """Where walkbot can write to someone in Microsoft Teams unasked (a proactive message): the conversation
+    reference Teams gave when walkbot was installed for them. Teams has no other way to reach a person."""
+
+    school_id: int
+    tenant_id: str
+    conversation_id: str  # the personal chat's id (a:...), or a channel's or group chat's
+    service_url: str  # the connector to send through: per tenant and region, from the activity
+    scope: str = "personal"  # personal | team | groupChat
+    aad_object_id: str | None = None  # the person's Entra object id (for now their staff id); None for a team
+    teams_user_id: str | None = None  # the person's Teams id (29:...)
+    bot_id: str | None = None  # walkbot's own id in that conversation (28:...)
+    installed_at: datetime | None = None
+
+
+class TeamsConversationRepo(Protocol):
+    def save(self, conversation: TeamsConversation) -> TeamsConversation:
+        """Insert or update the reference of this conversation (one per conversation id in a school)."""
+    def remove(self, school_id: int, conversation_id: str) -> bool:
+        """Forget a conversation (walkbot uninstalled there); whether there was one."""
+    def personal(self, school_id: int, aad_object_id: str) -> TeamsConversation | None:
+        """This person's personal chat with walkbot, if walkbot is installed for them."""
+    def by_teams_user(self, school_id: int, teams_user_id: str) -> TeamsConversation | None:
+        """The personal chat of the person with this Teams id (29:...)."""
+    def all(self, school_id: int) -> list[TeamsConversation]: ...
+
+
 class UnitOfWork(Protocol):
     schools: SchoolRepo
     staff: StaffRepo
@@ -115,6 +145,7 @@ class UnitOfWork(Protocol):
     notices: NoticeRepo
     concerns: ConcernRepo
     objections: ObjectionRepo
+    teams: TeamsConversationRepo
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc) -> None:

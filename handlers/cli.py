@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from bot.domain.clock import FixedClock
 from bot.domain.policy import PRESET_IDS, load_preset, policy_table
-from bot.errors import Unavailable, WalkbotError
+from bot.errors import InputError, Unavailable, WalkbotError
 
 
 def _policy_show(args) -> int:
@@ -20,12 +21,40 @@ def _policy_show(args) -> int:
     return 0
 
 
+def _school_config(path: str | None):
+    """The school.yml at `path` (else the demo school), checked in full before any database is opened:
+    every problem in it is told at once, each at its line."""
+    from bot.domain.school import parse_school_config, read_school_yaml
+    from handlers.wiring import read_school_file
+
+    if path is None:
+        return parse_school_config(read_school_file(None))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"Can't read {path}: {err.strerror}.")
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a text file (UTF-8); a school.yml is YAML text.")
+    return parse_school_config(read_school_yaml(text, source=path))
+
+
+def _save_school(store, config):
+    with store.uow() as uow:
+        school = uow.schools.save(config)
+        uow.commit()
+    return school
+
+
 def _load(args) -> int:
     from bot.domain.clock import SystemClock
-    from handlers.wiring import build, load_school
+    from handlers.wiring import build
 
+    config = _school_config(args.school)
     _, store = build(db_url=args.db, clock=SystemClock())
-    school = load_school(store, args.school)
+    try:
+        school = _save_school(store, config)
+    finally:
+        store.close()
     print(f"Loaded {school.name} (key {school.key}, policy {school.policy.preset_id}).")
     return 0
 
@@ -33,15 +62,18 @@ def _load(args) -> int:
 def _console(args) -> int:
     from bot.domain.clock import SystemClock
     from handlers.console import Console, _moment
-    from handlers.wiring import build, load_school
+    from handlers.wiring import build
 
+    config = _school_config(args.school)
     clock = FixedClock(SystemClock().now())
     bot, store = build(db_url=args.db, clock=clock)
-    school = load_school(store, args.school)
+    school = _save_school(store, config)
     if args.now:
         clock.set(_moment(args.now, school.calendar.tz))
     with store.uow() as uow:
         staff = uow.staff.all(school.id)
+        if not staff:
+            raise WalkbotError(f"{school.name} has nobody on its staff list: list the staff in its school.yml.")
         actor = uow.staff.find(school.id, args.as_) if args.as_ else next((s for s in staff if s.is_slt), staff[0])
     if actor is None:
         raise WalkbotError(f"There is nobody called {args.as_} on {school.name}'s staff list.")
@@ -118,14 +150,53 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _database_trouble(args, error: BaseException) -> str | None:
+    """What to tell the operator when `error` means the database cannot be used as given, else None."""
+    from sqlalchemy import exc
+    from sqlalchemy.engine import make_url
+
+    from handlers.wiring import database_url
+
+    cause = error.__cause__ if isinstance(error, Unavailable) and error.__cause__ else error
+    unreachable = isinstance(error, Unavailable) or isinstance(
+        cause, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError))
+    if not unreachable and not isinstance(cause, exc.ArgumentError):
+        return None
+    url = database_url(getattr(args, "db", None))
+    try:
+        parsed = make_url(url if "://" in url else f"sqlite:///{url}")
+        shown, password = parsed.render_as_string(hide_password=True), parsed.password
+        sqlite = parsed.get_backend_name() == "sqlite"
+    except exc.ArgumentError:
+        shown, password, sqlite = "a URL walkbot cannot read", None, False
+    if not unreachable:
+        return (f"walkbot: {shown} is not a database URL walkbot can use ({cause}). Give --db or DATABASE_URL "
+                "as postgresql+psycopg://user@host/dbname or sqlite:///walkbot.db.")
+    inner = getattr(cause, "orig", None) or cause
+    reason = next((line.strip() for line in str(inner).splitlines() if line.strip()), type(inner).__name__)
+    if password:
+        reason = reason.replace(str(password), "***")
+    check = ("its folder exists and walkbot may write there, and that --db or DATABASE_URL names the right "
+             "file" if sqlite else "the database server is running and accepting connections, and that --db or "
+             "DATABASE_URL gives its address")
+    return (f"walkbot: the database cannot be reached ({reason}); nothing was changed. Check that {check} "
+            f"(now {shown}); then run the command again.")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
         return args.run(args)
     except WalkbotError as err:
-        cause = f" ({err.__cause__})" if isinstance(err, Unavailable) and err.__cause__ else ""
-        print(f"walkbot: {err}{cause}", file=sys.stderr)
+        told = _database_trouble(args, err) if isinstance(err, Unavailable) else None
+        print(told or f"walkbot: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # the database, as given, cannot be used: say so, not a traceback
+        told = _database_trouble(args, err)
+        if told is None:
+            raise
+        print(told, file=sys.stderr)
         return 2
 
 

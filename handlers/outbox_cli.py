@@ -22,7 +22,7 @@ def add_commands(sub) -> None:
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then stop")
     dispatch.add_argument("--every", type=_between(0.1, 3600, float), default=3.0, metavar="SECONDS",
                           help="how often to look for due notices (default: 3)")
-    dispatch.add_argument("--lease", type=_between(5, 3600, float), default=60.0, metavar="SECONDS",
+    dispatch.add_argument("--lease", type=_between(0.5, 3600, float), default=60.0, metavar="SECONDS",
                           help="how long a claim keeps other dispatchers off a notice (default: 60)")
     dispatch.add_argument("--batch", type=_between(1, 1000, int), default=20,
                           help="notices claimed at once, 1 to 1000 (default: 20)")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 TOKEN = re.compile(r"\b(xox[a-z]|xapp)(?:[.-][A-Za-z0-9]+)+")
 REDACTED = "[redacted]"
 # Chat and HTTP libraries whose DEBUG and INFO records carry request and response bodies.
-WITHHELD = frozenset({"slack_sdk", "slack_bolt", "urllib3", "httpx", "httpcore", "microsoft_teams", "uvicorn"})
+WITHHELD = frozenset({"slack_sdk", "slack_bolt", "urllib3", "httpx", "httpcore", "microsoft_teams"})
 _SHORTEST_SECRET = 8  # masking a short common string would garble logs and hide nothing
 
 

@@ -231,3 +231,26 @@ SLACK_SDK_TABLES = frozenset({"slack_installations", "slack_bots", "slack_oauth_
 def described_here(name: str | None, type_: str, parent_names: dict) -> bool:
     """Alembic's include_name: compare (and autogenerate) only what this file describes."""
     return not (type_ == "table" and name in SLACK_SDK_TABLES)
+
+
+class TeamsConversationRow(Base):
+    """Microsoft Teams: a conversation walkbot was installed in, as Teams referred to it (bot.ports.TeamsConversation).
+    Proactive messages (notices) need it; it is written on install and removed on uninstall."""
+
+    __tablename__ = "teams_conversations"
+    __table_args__ = (
+        UniqueConstraint("school_id", "conversation_id"),
+        Index("ix_teams_conversations_school_id_aad_object_id", "school_id", "aad_object_id"),
+        Index("ix_teams_conversations_school_id_teams_user_id", "school_id", "teams_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    tenant_id: Mapped[str] = mapped_column(ID)  # the Entra tenant (a GUID)
+    conversation_id: Mapped[str] = mapped_column(String(500))
+    service_url: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(20), default="personal")
+    aad_object_id: Mapped[str | None] = mapped_column(ID)
+    teams_user_id: Mapped[str | None] = mapped_column(String(200))
+    bot_id: Mapped[str | None] = mapped_column(String(200))
+    installed_at: Mapped[datetime] = mapped_column(default=_now)

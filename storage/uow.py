@@ -14,6 +14,7 @@ from storage.repos import (
     SqlVisitRepo,
     SqlWalkRepo,
 )
+from storage.repos.teams import SqlTeamsConversationRepo
 
 UNAVAILABLE = "The school's records can't be reached just now; nothing was changed. Please try again in a minute."
 
@@ -55,6 +56,7 @@ class SqlAlchemyUnitOfWork:
         self.notices = SqlNoticeRepo(self.session)
         self.concerns = SqlConcernRepo(self.session)
         self.objections = SqlObjectionRepo(self.session)
+        self.teams = SqlTeamsConversationRepo(self.session)
         return self
 
     def __exit__(self, exc_type, error, tb) -> None:

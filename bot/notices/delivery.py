@@ -91,6 +91,9 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
     with uow_factory() as uow:
         claimed = uow.notices.claim(now, settings.worker, lease_ends, settings.batch)
         schools = {school_id: uow.schools.get(school_id) for school_id in {n.school_id for n in claimed}}
+        # Someone taken off the staff list since a notice was written is not messaged any more.
+        leavers = {(s.school_id, s.chat_id) for school_id in schools
+                   for s in uow.staff.all(school_id, with_leavers=True) if not s.active}
         uow.commit()
     report = DispatchReport(claimed=len(claimed))
     by_recipient: dict[str, list[Notice]] = {}
@@ -103,6 +106,11 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
             if clock.now() >= lease_ends - settings.lease / 4:
                 _record(uow_factory, lambda repo: repo.release([c.id for c in notices[n:]], settings.worker))
                 return
+            if (notice.school_id, notice.recipient) in leavers:
+                _record(uow_factory, lambda r: r.mark_expired(
+                    notice.id, "not sent: the recipient was taken off the staff list"))
+                report.expired.append(notice)
+                continue
             _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report)
 
     if settings.senders == 1 or len(by_recipient) <= 1:

@@ -35,9 +35,8 @@ def mark_held(cmd: c.MarkHeld, uow: UnitOfWork, clock: Clock) -> VisitDone:
         visit = visit.but(status=VisitStatus.HELD)
         uow.visits.update(visit)
         out = scope.outbox()
-        out.supersede(visit=visit)  # "was it held?" and the reminders are done with
-        policy = scope.school.policy
-        if reminders.dialogue_expected(visit, policy):
+        policy = scope.school.policy  # "was it held?" and the reminders are done with: replan() supersedes them
+        if reminders.dialogue_expected(visit, policy) and visit.dialogue_at is None:
             plan = plan_for(scope, visit, booking=False)
             slots = reminders.dialogue_slots(visit, facts_for(scope, plan, BOOKED_STATUSES), scope.ctx)
             out.tell_all(visit.people, NoticeKind.DIALOGUE_PROMPT, words.dialogue_prompt(scope.school, visit, slots),

@@ -72,7 +72,8 @@ class SqlNoticeRepo:
         return _notice_from_row(row)
 
     def add_once(self, notice: Notice) -> Notice | None:
-        """Add it unless a notice of this kind, to this recipient, due at this moment was written before.
+        """Add it unless a notice of this kind, to this recipient, due at this moment (or deferred from it) was
+        written before.
 
         For periodic jobs, which every walkbot process runs: the first writes, the others find it.
         """
@@ -84,9 +85,11 @@ class SqlNoticeRepo:
         return None if written else self.add(notice)
 
     def written(self, school_id: int, kind: str, recipient: str, due_at: datetime) -> bool:
+        """One of this kind to this recipient, due at `due_at` or later: a notice that was deferred (to the
+        next school morning) keeps counting as the one written for its moment."""
         return self.session.scalar(select(NoticeRow.id).where(
             NoticeRow.school_id == school_id, NoticeRow.kind == kind,
-            NoticeRow.recipient == recipient, NoticeRow.due_at == due_at).limit(1)) is not None
+            NoticeRow.recipient == recipient, NoticeRow.due_at >= due_at).limit(1)) is not None
 
     def due(self, until: datetime, limit: int = 100) -> list[Notice]:
         """Pending notices due by `until`, every school, oldest first (ix_notices_status_due_at)."""

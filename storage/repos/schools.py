@@ -7,19 +7,21 @@ from datetime import date, time
 from typing import Any, Mapping
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.model import Role, Staff
 from bot.domain.school import School, SchoolConfig, parse_school_config
-from bot.errors import NotFound
+from bot.errors import InputError, NotFound
 from storage.tables import SchoolRow, StaffRow
 
 FROM_FILE, FROM_CHAT = "school.yml", "chat"
 
 
 def _school_from_row(row: SchoolRow) -> School:
-    # The stored school.yml goes through the same parser as a fresh one.
-    return replace(parse_school_config(row.config).school, id=row.id, key=row.key)
+    # The stored school.yml goes through the same parser as a fresh one, under the key it was saved by
+    # (a document stored before school.key was required may not say it).
+    return replace(parse_school_config(row.config, stored_key=row.key).school, id=row.id)
 
 
 def _jsonable(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,6 +61,13 @@ def _fill_staff(row: StaffRow, staff: Staff) -> None:
     row.line_manager, row.active, row.source = staff.line_manager, staff.active, FROM_CHAT
 
 
+def _team_taken(school: School, holder: str) -> str:
+    return (f"The Slack workspace {school.slack_team_id} is already linked to another school, the one with "
+            f"key {holder}; nothing was changed. If this file is that school, give it `key: {holder}` "
+            "(a school keeps its key when it is renamed); if it is a different school, give it its own "
+            "Slack workspace's slack_team_id.")
+
+
 class SqlSchoolRepo:
     def __init__(self, session: Session):
         self.session = session
@@ -79,16 +88,31 @@ class SqlSchoolRepo:
         return [_school_from_row(row) for row in self.session.scalars(select(SchoolRow).order_by(SchoolRow.id))]
 
     def save(self, config: SchoolConfig) -> School:
-        """Upsert the school by key and its staff by chat id; staff the file no longer lists become inactive
-        (but not those SLT added in chat, which the file never listed)."""
+        """Upsert the school by key (its name may change) and its staff by chat id; staff the file no longer
+        lists become inactive (but not those SLT added in chat, which the file never listed).
+
+        A Slack workspace belongs to one school: a file whose slack_team_id another school's key holds is
+        refused, and nothing is changed.
+        """
         school = config.school
         row = self.session.scalar(select(SchoolRow).where(SchoolRow.key == school.key).with_for_update())
+        if school.slack_team_id:
+            holder = self.session.scalar(select(SchoolRow.key).where(
+                SchoolRow.slack_team_id == school.slack_team_id, SchoolRow.key != school.key))
+            if holder is not None:
+                raise InputError(_team_taken(school, holder))
         if row is None:
             row = SchoolRow(key=school.key)
             self.session.add(row)
         row.name, row.config = school.name, _jsonable(school.config)
         row.slack_team_id = school.slack_team_id
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError:
+            # Another load, at this very moment, took the key or the workspace first (the unique constraints).
+            raise InputError(f"Another school with the key {school.key} or the Slack workspace "
+                             f"{school.slack_team_id} was saved at the same moment; nothing was changed. "
+                             "Load the file again to see which.") from None
 
         listed = {spec.chat_id: spec for spec in config.staff}
         staff = {s.chat_id: s for s in self.session.scalars(select(StaffRow).where(StaffRow.school_id == row.id))}

@@ -244,3 +244,16 @@ def test_dispatch_out_of_range_is_told_at_once(tmp_path, args, says):
     done = subprocess.run([sys.executable, "-m", "handlers.cli", "dispatch", "--once", "--db",
                            f"sqlite:///{tmp_path / 'walkbot.db'}", *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_dispatcher_starting_after_school_sends_the_weekly_digest_once(store, school):
+    clock = FixedClock(at("2027-02-08", "19:00"))  # Monday evening: this week's digest was due at 07:50
+    transport = Recorder(clock)
+    dispatcher = Dispatcher(store, transport, clock, Settings(worker="evening"))
+    for _ in range(3):  # the periodic job runs every few minutes through the evening
+        dispatcher.run_periodic()
+        dispatcher.deliver_due()  # it is deferred to Tuesday morning, which moves its due time
+        clock.advance(timedelta(minutes=15))
+    dispatcher.deliver_until(at("2027-02-09", "09:00"))
+    digests = [n.recipient for _, n in transport.sent if n.kind == "digest"]
+    assert len(digests) == len(set(digests)) == 2  # one to each SLT member, once

@@ -175,6 +175,7 @@ def test_the_weekly_digest_tells_slt_what_needs_their_eye(chat):
     chat.say("/visit held 1")
     shown = chat.say("advance to 2027-02-22T09:00")
     digest = shown[shown.index("[Mon 22 Feb 07:50] → Daniela Barzanti: Weekly digest"):].split("\n  [")[0]
+    digest = digest.replace("\n      ", "\n")  # the console indents a notice's further lines under its arrow
     assert "Weekly digest for Durants Demo School, week of Mon 22 Feb 2027" in digest
     assert "Visits this week: none" in digest
     assert "Answers outstanding: none" in digest  # Amy's was for 12 Feb: past, no longer outstanding
@@ -185,6 +186,22 @@ def test_the_weekly_digest_tells_slt_what_needs_their_eye(chat):
     assert "minutes" not in digest.split("near a cap")[1]  # 120 minutes left is not near
     assert "[Mon 8 Feb 07:50] → Rachel Carli: Weekly digest" in shown
     week_of_8_feb = shown[shown.index("[Mon 8 Feb 07:50] → Rachel Carli: Weekly digest"):].split("\n  [")[0]
+    week_of_8_feb = week_of_8_feb.replace("\n      ", "\n")
     assert f"Answers outstanding (1):\n  • #{waiting} formal visit to Amy Chen's class" in week_of_8_feb
     assert "— waiting for Amy Chen" in week_of_8_feb
     assert "[Mon 15 Feb" not in shown  # half term: no digest
+
+
+def test_marking_a_visit_held_keeps_the_dialogue_message_still_to_go(chat):
+    chat.say("as @sam")
+    vid = visit_id(chat.say(PROPOSE))
+    chat.say("as @tom")
+    chat.say(f"/visit agree {vid}")
+    chat.say("advance to 2027-02-04T19:00")  # the evening: what is written now goes tomorrow morning
+    assert "Feedback dialogue for visit #1" in chat.say(f"/visit dialogue {vid} 2027-02-05 12:00")
+    assert ("dialogue.scheduled", "U05SAM", "Fri 5 Feb 07:50") in pending(chat)
+    assert "marked as held" in chat.say(f"/visit held {vid}")
+    assert ("dialogue.scheduled", "U05SAM", "Fri 5 Feb 07:50") in pending(chat)  # still on its way to Sam
+    assert not [n for n in notices(chat, "superseded") if n.kind == "dialogue.scheduled"]
+    # ...and nobody is asked to arrange a dialogue that is already arranged.
+    assert not [n for n in notices(chat) if n.kind == "dialogue.prompt"]

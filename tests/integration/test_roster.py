@@ -82,3 +82,17 @@ def test_who_am_i_and_the_overview_read_as_text_too(chat):
     assert "Awaiting your answer:\nNothing awaits your answer." in overview
     assert "Visits per teacher this session:\n  Amy Chen: 0 of 3 observations used this year · 0 of 180 minutes" \
         in overview
+
+
+def test_someone_taken_off_the_list_is_messaged_no_more(chat):
+    chat.say("as @sam")
+    chat.say('/visit propose @tom 2027-02-04 P3 30m kind formal focus "questioning" feedback "after school"')
+    chat.say("as @tom")
+    chat.say("/visit agree 1")  # Sam's reminders and the "was it held?" nudge are planned
+    chat.say("as @rachel")
+    assert chat.say("/visit staff remove @sam").startswith("Took Sam Patel off")
+    shown = chat.say("advance to 2027-02-04T12:00")
+    assert "→ Tom Baker: " in shown and "→ Sam Patel" not in shown
+    with chat.store.uow() as uow:
+        gone = [n for n in uow.notices.listing(["expired"]) if n.recipient == "U05SAM"]
+    assert gone and all(n.last_error == "not sent: the recipient was taken off the staff list" for n in gone)

@@ -1,9 +1,11 @@
 """Every notice kind and every reply kind, rendered in every surface from the same card.
 
-The core words each outcome once, as a card; the console prints it as text and Slack draws it as Block
-Kit. For each card: both surfaces show the same words, the same actions (Slack as buttons whose ids are
-the actions' ids, the console as the commands to type), Slack accepts the payload by its documented
-limits (tests/support/slack_limits.py), and the card survives the outbox (to_data / from_data).
+The core words each outcome once, as a card; the console prints it as text, Slack draws it as Block
+Kit and Teams as an Adaptive Card. For each card: every surface shows the same words, the same actions
+(Slack as buttons whose ids are the actions' ids, Teams as Action.Execute whose verbs are, the console as
+the commands to type), Slack accepts the payload by its documented limits (tests/support/slack_limits.py),
+Teams by the Adaptive Cards 1.5 schema and its own (tests/support/teams_limits.py), and the card survives
+the outbox (to_data / from_data).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from slack_limits import live_markup, message_problems, view_problems
+from teams_limits import activity_problems, buttons, cards_of, shown_text
 
 from bot.chat import replies
 from bot.domain.model import Note, NoticeKind, Role, Staff, Visit, VisitKind, VisitStatus, Walk
@@ -28,6 +31,7 @@ from bot.usecases.results import (Allowance, Member, Outcome, Overview, Said, St
                                   TeacherCounts, VisitDetail, VisitDone, VisitList, WalkDone, WalkList, WalkOutcome)
 from handlers.slack.blocks import message
 from handlers.slack.home import home_view
+from handlers.teams import cards as teams
 from bot.domain.school import parse_school_config
 from handlers.wiring import read_school_file
 
@@ -190,6 +194,25 @@ def check_every_surface(card: Card) -> None:
         if action.command:
             assert text.typed(action.command) in console
     assert {a.id for a in card.actions if a.verb not in (Verb.PROPOSE_AT, Verb.SUGGEST_AT)} == set(button_ids(slack))
+    check_teams(card, shown, commands)
+
+
+def check_teams(card: Card, shown: list[str], commands: list[Say]) -> None:
+    """Teams: a message it takes, the same words, each action an Action.Execute whose verb is its id (the
+    form-only ones left out, as in Slack), and the commands named in lines written without the slash."""
+    activity = teams.message(card)
+    assert activity_problems(activity) == []
+    [adaptive] = cards_of(activity)
+    plain_teams = shown_text(adaptive)
+    for said in shown:
+        for piece in filter(None, (p.strip(" .,;:") for p in said.split("\n"))):
+            assert piece[:60] in plain_teams, (piece, plain_teams)
+    for say in commands:
+        assert teams.typed(say) in plain_teams and text.typed(say) not in plain_teams, (say, plain_teams)
+    executes = [b for b in buttons(adaptive) if b["type"] == "Action.Execute"]
+    assert [b["verb"] for b in executes] == [b["id"] for b in executes] == [
+        a.id for a in card.actions if a.command is not None and a.verb not in (Verb.PROPOSE_AT, Verb.SUGGEST_AT)]
+    assert buttons(adaptive) == executes
 
 
 def test_every_notice_kind_has_its_wording_and_renders_in_every_surface(school):
@@ -229,3 +252,4 @@ def test_a_refusal_offers_each_time_once_with_its_own_id(school):
     assert [a.id for a in card.actions] == ["propose.at.0", "propose.at.1", "propose.at.2"]
     assert "Nearest times that would be allowed: " in text.render(card)
     assert button_ids(message(card)) == []  # a time fills in its form again: no use in a message
+    assert buttons(cards_of(teams.message(card))[0]) == []  # nor in Teams

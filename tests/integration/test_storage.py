@@ -185,6 +185,87 @@ def test_reloading_updates_staff_and_retires_those_no_longer_listed(store, schoo
         assert not uow.staff.get(school.id, "U08NEW").active
 
 
+def test_a_school_is_found_by_its_key_so_a_new_name_is_the_same_school(store, school):
+    with store.uow() as uow:
+        renamed = uow.schools.save(config_with(name="Durants Academy", slack_team_id="T0DUR"))
+        uow.commit()
+    with store.uow() as uow:
+        assert [(s.id, s.key, s.name, s.slack_team_id) for s in uow.schools.all()] == [
+            (school.id, "durants-test", "Durants Academy", "T0DUR")]
+        assert len(uow.staff.all(school.id)) == 4 and renamed.id == school.id
+
+
+def test_one_name_two_keys_are_two_schools(store, school):
+    with store.uow() as uow:
+        other = uow.schools.save(config_with(key="durants-two", slack_team_id="T0TWO"))
+        uow.commit()
+    with store.uow() as uow:
+        assert {s.key: (s.name, s.slack_team_id) for s in uow.schools.all()} == {
+            "durants-test": ("Durants Test School", None), "durants-two": ("Durants Test School", "T0TWO")}
+        assert other.id != school.id and len(uow.staff.all(school.id)) == len(uow.staff.all(other.id)) == 4
+
+
+def test_a_workspace_belongs_to_one_school_key(store, school):
+    from bot.errors import InputError
+
+    with store.uow() as uow:
+        uow.schools.save(config_with(slack_team_id="T0ONE"))
+        uow.commit()
+    with store.uow() as uow, pytest.raises(InputError) as refused:
+        uow.schools.save(config_with(key="another-school", name="Another School", slack_team_id="T0ONE"))
+    assert str(refused.value).startswith("The Slack workspace T0ONE is already linked to another school, the one "
+                                         "with key durants-test; nothing was changed.")
+    with store.uow() as uow:
+        assert [(s.key, s.slack_team_id) for s in uow.schools.all()] == [("durants-test", "T0ONE")]
+        assert uow.schools.by_slack_team("T0ONE").id == school.id
+        moved = uow.schools.save(config_with(slack_team_id="T0NEW"))  # the school itself may change workspace
+        uow.commit()
+    assert moved.slack_team_id == "T0NEW"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("second", [dict(key="racing-two", name="Racing Two"), dict(key="racing-one")])
+def test_two_loads_racing_for_one_workspace_or_key_are_told_not_traced(postgres_url, second):
+    from bot.errors import InputError
+
+    store = open_store(postgres_url)
+    saved, release = threading.Event(), threading.Event()
+
+    def first_load() -> None:
+        with store.uow() as uow:
+            uow.schools.save(config_with(key="racing-one", name="Racing One", slack_team_id="T0RACE"))
+            saved.set()
+            release.wait(10)
+            uow.commit()
+
+    loader = threading.Thread(target=first_load)
+    loader.start()
+    try:
+        assert saved.wait(10)
+        threading.Timer(0.3, release.set).start()  # the second save waits on the first's uncommitted row
+        with store.uow() as uow, pytest.raises(InputError, match="was saved at the same moment; nothing was changed"):
+            uow.schools.save(config_with(slack_team_id="T0RACE", **second))
+    finally:
+        release.set()
+        loader.join()
+    with store.uow() as uow:
+        assert [(s.key, s.slack_team_id) for s in uow.schools.all()] == [("racing-one", "T0RACE")]
+    store.close()
+
+
+def test_a_school_stored_before_keys_were_required_still_reads_back(store, school):
+    from storage.tables import SchoolRow
+
+    old = {**DEMO_SCHOOL, "school": {k: v for k, v in DEMO_SCHOOL["school"].items() if k != "key"},
+           "staff": [*DEMO_SCHOOL["staff"], {"id": "U09X", "name": "X", "line_manager": "U99GONE"}]}
+    with store.uow() as uow:
+        uow.session.get(SchoolRow, school.id).config = old
+        uow.commit()
+    with store.uow() as uow:
+        again = uow.schools.by_key("durants-test")
+    assert again.id == school.id and again.key == "durants-test" and again.name == school.name
+
+
 @pytest.mark.parametrize(
     "mention", ["U03TOM", "u03tom", "@U03TOM", "@u03tom", "tom", "@tom", "@TOM", " Tom "]
 )
