@@ -143,6 +143,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
     serve.set_defaults(run=_serve)
 
+    teams = sub.add_parser("teams", help="Microsoft Teams: `walkbot teams package --out FILE.zip --app-id ID` writes "
+                                         "the app package a school's Teams admin uploads")
+    teams.add_argument("job", choices=["package"], help="package: the app package (its options: teams package --help)")
+
     from handlers.outbox_cli import (
         add_commands,  # walkbot dispatch, walkbot notices [--failed | retry ID]
     )
@@ -185,7 +189,11 @@ def _database_trouble(args, error: BaseException) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:2] == ["teams", "package"]:  # its options are the package writer's own (handlers/teams/package.py)
+        from handlers.teams import package
+        return package.main(given[2:])
+    args = parser().parse_args(given)
     try:
         return args.run(args)
     except WalkbotError as err:

@@ -1,4 +1,7 @@
 """The `walkbot` command line: policy tables and loading a school.yml."""
+import json
+import zipfile
+
 import pytest
 
 from bot.domain.policy import PRESET_IDS
@@ -227,3 +230,16 @@ def test_walkbot_load_with_the_database_down_exits_non_zero_without_a_traceback(
                           capture_output=True, text=True, timeout=60, cwd=root)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("walkbot: the database cannot be reached") and "Traceback" not in done.stderr
+
+
+def test_walkbot_teams_package_writes_the_app_package(tmp_path):
+    out = tmp_path / "walkbot-teams.zip"
+    assert main(["teams", "package", "--out", str(out), "--app-id", "00000000-0000-0000-0000-000000000001",
+                 "--domain", "walkbot.example.sch.uk"]) == 0
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["manifestVersion"] == "1.29" and manifest["validDomains"] == ["walkbot.example.sch.uk"]
+    with pytest.raises(SystemExit) as refused:  # no --app-id: argparse says so and stops
+        main(["teams", "package", "--out", str(tmp_path / "other.zip")])
+    assert refused.value.code == 2 and not (tmp_path / "other.zip").exists()
