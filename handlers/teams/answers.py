@@ -136,12 +136,13 @@ class Answers:
             form = self.blank(school, actor, OPENS[verb], data, inline=True)
             return replace(form) if isinstance(form, dict) else toast(form)
         if verb in AGAIN or action_id in SUBMITS:
-            reply, again, _ = self.run_form(school, actor, data, action_id, inline=True)
+            reply, again, form = self.run_form(school, actor, data, action_id, inline=True)
             if again is not None:
                 return replace(again)
             if reply is None:
                 return toast(m.UNREADABLE)
-            shown = reply.settled or reply.card
+            # An answer settles the question the card asked; a proposal or a walk says what was done.
+            shown = (reply.settled if form in (forms.SUGGEST, forms.DECLINE) else None) or reply.card
             return replace(cards.adaptive_card(shown, keep=lambda a: False))
         log.warning("ignored a card action walkbot did not make: %.200r", action_id)
         return toast(m.UNREADABLE)
