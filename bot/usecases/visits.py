@@ -47,7 +47,7 @@ def propose_visit(cmd: c.ProposeVisit, uow: UnitOfWork, clock: Clock) -> VisitDo
         if cmd.kind is VisitKind.LEARNING_WALK:
             raise InputError(line("Learning-walk visits are booked with ", Say("walk plan"),
                                   ", so the whole staff is told."))
-        minutes = cmd.minutes or policy.default_visit_minutes
+        minutes = policy.default_visit_minutes if cmd.minutes is None else cmd.minutes
         plan = rules.VisitPlan(teacher, tuple(visitors), cmd.kind, start_of(scope, cmd.when), minutes,
                                cmd.focus, cmd.feedback)
         warnings = enforce_rules(scope, plan, booking=cmd.kind is VisitKind.INSPECTION)
@@ -195,7 +195,7 @@ def move_visit(cmd: c.MoveVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         require(scope.actor.chat_id in visit.visitors, "Only the teacher or a visitor can move a visit.")
         need_state(visit, {VisitStatus.PROPOSED, VisitStatus.COUNTERED, VisitStatus.AGREED}, "moved")
         start = start_of(scope, cmd.when)
-        minutes = cmd.minutes or visit.minutes
+        minutes = visit.minutes if cmd.minutes is None else cmd.minutes
         warnings = enforce_rules(scope, plan_for(scope, visit, start, minutes), booking=False)
         visit = visit.but(status=VisitStatus.PROPOSED, start=start, minutes=minutes, suggested_start=None)
         uow.visits.update(visit)

@@ -52,6 +52,7 @@ TEXT_MAX = 2000  # the grammar's limit for focus, feedback and reasons
 ERROR_MAX = 1000
 LABEL_MAX, HINT_MAX, TITLE_MAX = 2000, 2000, 24
 _MINUTES = (10, 15, 20, 30, 40, 45, 50, 60, 90, 120)
+MINUTES_MAX = max(_MINUTES)
 
 
 # --- fields ----------------------------------------------------------------------------------------------------------
@@ -274,10 +275,13 @@ def propose_view(school: School, values: Mapping[str, Any] | None = None, troubl
 def propose_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.ProposeVisit:
     if not values.get("teacher"):
         raise FieldError("teacher", "Choose whose class to visit.")
-    try:
-        minutes = int(values["minutes"]) if values.get("minutes") else None
-    except ValueError:
+    minutes = values.get("minutes")
+    # Only a length the form offers: a value Slack never sends (0, 10**12, "20.5") is not quietly changed.
+    if minutes is not None and not (isinstance(minutes, str) and minutes.isascii() and minutes.isdigit()
+                                    and len(minutes) <= 4
+                                    and 0 < int(minutes) <= MINUTES_MAX):
         raise FieldError("minutes", "Choose how long the visit lasts.")
+    minutes = int(minutes) if minutes else None
     try:
         kind = VisitKind(values.get("kind") or VisitKind.PEER)
     except ValueError:

@@ -157,3 +157,11 @@ def test_the_walk_form_opens_only_for_slt(slack, user, text):
     assert answer.status == 200 and answer.body["response_type"] == "ephemeral"
     assert "planned by SLT" in answer.text or "not on Durants Demo School's staff list" in answer.text
     assert slack.calls("views.open") == []
+
+
+@pytest.mark.parametrize("minutes", ["0", "1000000000000", "20.5", "-5", "9999"])
+def test_a_length_the_form_never_offers_is_asked_again_not_changed(slack, minutes):
+    answer = slack.submit(SAM, form(slack), {**GOOD, "minutes": minutes})  # a forged, validly signed submission
+    assert answer.status == 200 and answer.body == {
+        "response_action": "errors", "errors": {"minutes": "Choose how long the visit lasts."}}
+    assert visits(slack) == []
