@@ -28,6 +28,9 @@ class SchoolRepo(Protocol):
     def by_key(self, key: str) -> School | None: ...
     def by_slack_team(self, team_id: str) -> School | None: ...
     def all(self) -> list[School]: ...
+    def lock(self, school_id: int) -> None:
+        """Hold the school's row until commit: what is counted school-wide (walks per term) one request at a time.
+        Taken before any staff row, always."""
     def save(self, config: SchoolConfig) -> School:
         """Insert or update the school and its staff list (idempotent)."""
 
@@ -42,8 +45,9 @@ class StaffRepo(Protocol):
         """Someone new, added in chat: re-loading school.yml does not retire them."""
     def update(self, staff: Staff) -> Staff:
         """Change someone already known (found by chat id), from chat: school.yml re-loads leave them be."""
-    def lock(self, school_id: int, chat_id: str) -> None:
-        """Hold this person's row until commit, so two bookings for one teacher run one after the other."""
+    def lock(self, school_id: int, chat_ids: Iterable[str]) -> None:
+        """Hold these people's rows until commit, taken in one order (by chat id) so two requests never wait
+        on each other: two bookings touching a teacher or a visitor run one after the other."""
 
 
 class VisitRepo(Protocol):

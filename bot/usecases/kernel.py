@@ -144,7 +144,9 @@ def enforce_rules(scope: Scope, plan: rules.VisitPlan, *, booking: bool) -> list
     booking=True is the moment a visit becomes agreed: the teacher is consenting, so notice is
     theirs to waive, and only booked visits (not other pending proposals) can clash.
     """
-    scope.uow.staff.lock(scope.school.id, plan.teacher.chat_id)  # caps hold when two people book at once
+    # What the rules count is held while they count it: the teacher's caps and clashes, and each visitor's
+    # clashes, so two bookings touching one person (as teacher or visitor) run one after the other.
+    scope.uow.staff.lock(scope.school.id, [plan.teacher.chat_id, *(v.chat_id for v in plan.visitors)])
     facts = facts_for(scope, plan, BOOKED_STATUSES if booking else BUSY_STATUSES)
     found = rules.check_visit(plan, facts, scope.ctx, check_notice=not booking)
     refusals = [v for v in found if not v.warning]

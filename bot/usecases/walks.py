@@ -29,8 +29,11 @@ def plan_walk(cmd: c.PlanWalk, uow: UnitOfWork, clock: Clock) -> WalkDone:
     with uow:
         scope = open_scope(uow, cmd, clock)
         require(scope.actor.is_slt, "Only SLT plan learning walks.")
+        uow.schools.lock(scope.school.id)  # walks per term are counted school-wide: one plan at a time
         cal, ctx = scope.school.calendar, scope.ctx
         walkers = tuple({w.chat_id: w for w in (scope.person(m) for m in cmd.walkers)}.values())
+        # Everyone the walk books, held at once in one order (each room locks them again, already held).
+        uow.staff.lock(scope.school.id, [*(w.chat_id for w in walkers), *(scope.person(m).chat_id for m in cmd.rooms)])
         start, end = cal.at(cmd.day, cmd.start), cal.at(cmd.day, cmd.end)
         earliest, _ = rules.walk_announcement_due(cmd.day, ctx)
         announce_at = next_sending_moment(scope.school, max(earliest, scope.now))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date, time
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,9 @@ def _team_taken(school: School, holder: str) -> str:
 class SqlSchoolRepo:
     def __init__(self, session: Session):
         self.session = session
+
+    def lock(self, school_id: int) -> None:
+        self.session.scalar(select(SchoolRow.id).where(SchoolRow.id == school_id).with_for_update())
 
     def get(self, school_id: int) -> School | None:
         row = self.session.get(SchoolRow, school_id)
@@ -183,7 +186,13 @@ class SqlStaffRepo:
         self.session.flush()
         return _staff_from_row(row)
 
-    def lock(self, school_id: int, chat_id: str) -> None:
-        # FOR UPDATE on PostgreSQL; SQLite renders nothing, but every transaction there is BEGIN IMMEDIATE.
-        if self.session.scalar(self._select(school_id, chat_id).with_for_update()) is None:
-            raise NotFound(f"There is no one with the chat id {chat_id} at this school.")
+    def lock(self, school_id: int, chat_ids: Iterable[str]) -> None:
+        # FOR UPDATE on PostgreSQL, in chat-id order so that two requests locking overlapping people never
+        # deadlock; SQLite renders nothing, but every transaction there is BEGIN IMMEDIATE.
+        wanted = sorted(set(chat_ids))
+        found = self.session.scalars(
+            select(StaffRow.chat_id).where(StaffRow.school_id == school_id, StaffRow.chat_id.in_(wanted))
+            .order_by(StaffRow.chat_id).with_for_update()).all()
+        missing = set(wanted) - set(found)
+        if missing:
+            raise NotFound(f"There is no one with the chat id {sorted(missing)[0]} at this school.")

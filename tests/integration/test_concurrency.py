@@ -147,3 +147,35 @@ def test_two_hundred_bookings_on_twenty_teachers_at_once_stop_at_each_cap_on_pos
             assert "3 of 3 observations used this year · 90 of 180 minutes" in reply
     finally:
         store.close()
+
+
+def test_one_visitor_proposing_to_two_teachers_for_one_slot_at_once_is_booked_once(store):
+    """What the clash rule forbids is locked while it is checked: the visitor's row as well as the teacher's."""
+    clock = FixedClock(datetime(2027, 2, 1, 8, 30, tzinfo=ZoneInfo("Europe/London")))
+    school = load_school(store, None)
+    bot = Walkbot(uow_factory=store.uow, clock=clock)
+
+    def propose(teacher_when: tuple[str, str]) -> str:
+        teacher, when = teacher_when
+        return bot.handle(f'/visit propose @{teacher} {when} 30m kind peer focus "questioning"',
+                          school_id=school.id, actor="U05SAM").text
+
+    for when in slots(5):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            replies = list(pool.map(propose, [("tom", when), ("amy", when)]))
+        assert sum(r.startswith("Proposed #") for r in replies) == 1, replies
+        assert any("Sam Patel is already booked then" in r for r in replies), replies
+
+
+def test_four_walks_planned_at_once_leave_one_in_the_term(store):
+    """Walks per term are counted school-wide: planning holds the school while it counts (Durants §3)."""
+    clock = FixedClock(datetime(2027, 2, 1, 8, 30, tzinfo=ZoneInfo("Europe/London")))
+    school = load_school(store, None)
+    bot = Walkbot(uow_factory=store.uow, clock=clock)
+    days = ["2027-03-02", "2027-03-03", "2027-03-04", "2027-03-05"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        replies = list(pool.map(lambda day: bot.handle(
+            f'/walk plan {day} 09:00-11:00 focus "feedback in books" walkers @rachel',
+            school_id=school.id, actor="U01HEAD").text, days))
+    assert sum(r.startswith("Planned Learning walk") for r in replies) == 1, replies
+    assert sum("already has 1 learning walk" in r for r in replies) == 3, replies
