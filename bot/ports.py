@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable, Protocol
 
 from bot.domain.model import (
@@ -86,16 +86,22 @@ class NoticeRepo(Protocol):
         """Pending notices due at or before `until`, oldest first."""
     def next_moment(self, until: datetime) -> datetime | None:
         """The earliest moment, up to `until`, at which a pending notice may be sent."""
-    def claim(self, now: datetime, worker: str, until: datetime, limit: int) -> list[Notice]:
-        """Take up to `limit` due, unclaimed notices for `worker` until `until`; never one taken by another."""
-    def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None) -> None: ...
-    def mark_failed(self, notice_id: int, error: str) -> None: ...
-    def mark_expired(self, notice_id: int, reason: str) -> None: ...
-    def hold(self, notice_id: int, until: datetime, error: str, *, attempt_failed: bool) -> None:
+    def claim(self, now: datetime, worker: str, lease: timedelta, limit: int) -> tuple[str, list[Notice]]:
+        """Take up to `limit` due notices no one holds, for `lease` by the database's clock (one clock for every
+        dispatcher); never one another holds. Returns the claim's token and the notices."""
+    def renew(self, notice_ids: Iterable[int], token: str, lease: timedelta) -> set[int]:
+        """Extend the claim on these notices by `lease` from now; the ids it still holds."""
+    # Recording an outcome: with the claim's token, only while the claim is still the notice's (False if not).
+    def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None, *,
+                  token: str | None = None) -> bool: ...
+    def mark_failed(self, notice_id: int, error: str, *, token: str | None = None) -> bool: ...
+    def mark_expired(self, notice_id: int, reason: str, *, token: str | None = None) -> bool: ...
+    def hold(self, notice_id: int, until: datetime, error: str, *, attempt_failed: bool,
+             token: str | None = None) -> bool:
         """Not before `until`; the claim is given back."""
-    def defer(self, notice_id: int, due_at: datetime) -> None:
+    def defer(self, notice_id: int, due_at: datetime, *, token: str | None = None) -> bool:
         """Due later; the claim is given back."""
-    def release(self, notice_ids: Iterable[int], worker: str) -> None: ...
+    def release(self, notice_ids: Iterable[int], token: str) -> None: ...
     def retry(self, notice_id: int, now: datetime) -> Notice:
         """A failed or expired notice, pending again and due now."""
     def listing(self, statuses: Iterable[str], limit: int = 200) -> list[Notice]: ...

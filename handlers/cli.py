@@ -143,9 +143,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
     serve.set_defaults(run=_serve)
 
-    teams = sub.add_parser("teams", help="Microsoft Teams: `walkbot teams package --out FILE.zip --app-id ID` writes "
-                                         "the app package a school's Teams admin uploads")
-    teams.add_argument("job", choices=["package"], help="package: the app package (its options: teams package --help)")
+    teams = sub.add_parser("teams", help="Microsoft Teams: `walkbot teams serve` runs the bot's endpoint; "
+                                         "`walkbot teams package --out FILE.zip --app-id ID` writes the app package")
+    teams.add_argument("job", choices=["serve", "package"],
+                       help="serve: the bot's endpoint /api/messages (TEAMS_APP_ID, TEAMS_APP_SECRET, TEAMS_TENANT_ID; "
+                            "teams serve --help); package: the app package (teams package --help)")
 
     from handlers.outbox_cli import (
         add_commands,  # walkbot dispatch, walkbot notices [--failed | retry ID]
@@ -193,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     if given[:2] == ["teams", "package"]:  # its options are the package writer's own (handlers/teams/package.py)
         from handlers.teams import package
         return package.main(given[2:])
+    if given[:2] == ["teams", "serve"]:  # and the endpoint's (handlers/teams/server.py)
+        from handlers.teams import server
+        return server.main(given[2:])
     args = parser().parse_args(given)
     try:
         return args.run(args)

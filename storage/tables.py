@@ -193,7 +193,9 @@ class NoticeRow(Base):
     # Delivery bookkeeping for the dispatcher: several processes claim rows, retry, record the message.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     claimed_by: Mapped[str | None] = mapped_column(String(100))
-    claimed_until: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]  # held back until then (Retry-After, a back-off): the app's time
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # the claim a dispatcher holds now
+    lease_until: Mapped[datetime | None]  # ...until then, by the database's clock
     message_id: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
 

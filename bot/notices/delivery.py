@@ -13,11 +13,12 @@ without a trace: failed and expired notices stay listed (`walkbot notices --fail
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from bot.domain.model import Notice
 from bot.domain.school import School
@@ -87,9 +88,9 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
                  settings: Settings = Settings()) -> DispatchReport:
     """Claim one batch of due notices and settle each: sent, held back, deferred, expired or failed."""
     now = clock.now()
-    lease_ends = now + settings.lease
+    claimed_at = time.monotonic()  # before the claim: the lease can only have begun later than this
     with uow_factory() as uow:
-        claimed = uow.notices.claim(now, settings.worker, lease_ends, settings.batch)
+        token, claimed = uow.notices.claim(now, settings.worker, settings.lease, settings.batch)
         schools = {school_id: uow.schools.get(school_id) for school_id in {n.school_id for n in claimed}}
         # Someone taken off the staff list since a notice was written is not messaged any more.
         leavers = {(s.school_id, s.chat_id) for school_id in schools
@@ -101,17 +102,22 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
         by_recipient.setdefault(notice.recipient, []).append(notice)
 
     def settle_in_order(notices: list[Notice]) -> None:
+        renewed = claimed_at
         for n, notice in enumerate(notices):
-            # Stop while the claim still holds with room to spare: past it another dispatcher may send these too.
-            if clock.now() >= lease_ends - settings.lease / 4:
-                _record(uow_factory, lambda repo: repo.release([c.id for c in notices[n:]], settings.worker))
-                return
+            # Each send starts with most of a lease ahead (renewed by the database's clock once a quarter has gone,
+            # measured here by a clock no one can set): past it another dispatcher may take the notice.
+            if time.monotonic() - renewed > settings.lease.total_seconds() / 4:
+                renewed = time.monotonic()
+                held = _record(uow_factory, lambda r: r.renew([c.id for c in notices[n:]], token, settings.lease))
+                if notice.id not in held:  # the lease ran out and another has them: theirs to send, in order
+                    log.warning("lost the claim on %d notices before sending them", len(notices) - n)
+                    return
             if (notice.school_id, notice.recipient) in leavers:
                 _record(uow_factory, lambda r: r.mark_expired(
-                    notice.id, "not sent: the recipient was taken off the staff list"))
+                    notice.id, "not sent: the recipient was taken off the staff list", token=token))
                 report.expired.append(notice)
                 continue
-            _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report)
+            _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report, token)
 
     if settings.senders == 1 or len(by_recipient) <= 1:
         for notices in by_recipient.values():
@@ -123,31 +129,32 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
     return report
 
 
-def _record(uow_factory: Callable[[], UnitOfWork], change: Callable[[NoticeRepo], None]) -> None:
+def _record(uow_factory: Callable[[], UnitOfWork], change: Callable[[NoticeRepo], Any]) -> Any:
     with uow_factory() as uow:
-        change(uow.notices)
+        done = change(uow.notices)
         uow.commit()
+    return done
 
 
 def _settle(uow_factory, notice: Notice, school: School | None, transport: Transport, clock: Clock,
-            settings: Settings, report: DispatchReport) -> None:
+            settings: Settings, report: DispatchReport, token: str) -> None:
     now = clock.now()
     record = partial(_record, uow_factory)
     if school is None:
-        record(lambda r: r.mark_failed(notice.id, f"school {notice.school_id} is no longer in walkbot"))
+        record(lambda r: r.mark_failed(notice.id, f"school {notice.school_id} is no longer in walkbot", token=token))
         report.failed.append(notice)
         return
     if notice.useful_until is not None and now >= notice.useful_until:
         until = school.calendar.local(notice.useful_until)
         record(lambda r: r.mark_expired(notice.id, f"not sent: it was of use only until {until:%a %-d %b %Y %H:%M}, "
-                                                   "and walkbot could not send it before then"))
+                                                   "and walkbot could not send it before then", token=token))
         report.expired.append(notice)
         return
     # Checked again here, not only when written: the dispatcher may have been down over a night,
     # or the school calendar may have changed (a snow day added) since the notice was written.
     morning = next_sending_moment(school, now)
     if morning > now:
-        record(lambda r: r.defer(notice.id, morning))
+        record(lambda r: r.defer(notice.id, morning, token=token))
         report.deferred.append(notice)
         return
     try:
@@ -155,23 +162,25 @@ def _settle(uow_factory, notice: Notice, school: School | None, transport: Trans
     except RateLimited as limited:
         # From when the answer came, not from when we asked: never a moment before Retry-After has passed.
         until, why = clock.now() + timedelta(seconds=limited.retry_after), str(limited)
-        record(lambda r: r.hold(notice.id, until, why, attempt_failed=False))
+        record(lambda r: r.hold(notice.id, until, why, attempt_failed=False, token=token))
         report.retried.append(notice)
     except Undeliverable as never:
         why = str(never)
-        record(lambda r: r.mark_failed(notice.id, why))
+        record(lambda r: r.mark_failed(notice.id, why, token=token))
         report.failed.append(notice)
     except Exception as error:  # a network fault, the platform down, or a bug: try again later, a few times
         if not isinstance(error, DeliveryError):
             log.exception("sending notice %s failed unexpectedly", notice.id)
         attempts, why = notice.attempts + 1, str(error)
         if attempts >= settings.max_attempts:
-            record(lambda r: r.mark_failed(notice.id, f"gave up after {attempts} attempts: {why}"))
+            record(lambda r: r.mark_failed(notice.id, f"gave up after {attempts} attempts: {why}", token=token))
             report.failed.append(notice)
         else:
             until = clock.now() + settings.backoff(attempts)
-            record(lambda r: r.hold(notice.id, until, why, attempt_failed=True))
+            record(lambda r: r.hold(notice.id, until, why, attempt_failed=True, token=token))
             report.retried.append(notice)
     else:
-        record(lambda r: r.mark_sent(notice.id, clock.now(), message_id))
+        if not record(lambda r: r.mark_sent(notice.id, clock.now(), message_id, token=token)):
+            # Sent, but another dispatcher took the notice meanwhile (a send longer than a lease): it may go twice.
+            log.warning("notice %s was sent after its claim was lost; another dispatcher may send it too", notice.id)
         report.sent.append(notice)

@@ -93,7 +93,7 @@ def build_teams(*, settings: TeamsSettings, clock: Clock, db_url: str | None = N
                   fetch_user_token=False, telemetry={"agent365": False})
     _check_sdk(app, settings, cloud)
     tenancy = Tenancy(store.uow, only=settings.tenant_id)
-    listeners = register(app, walkbot, tenancy=tenancy, store=store, clock=clock)
+    listeners = register(app, walkbot, tenancy=tenancy, store=store)
     asyncio.run(app.initialize())  # registers the messaging endpoint on `http`; starts no server
     if MESSAGES_PATH not in http.paths:
         raise TeamsSettingsError("the Teams SDK did not register its messaging endpoint: walkbot will not start.")

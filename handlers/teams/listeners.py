@@ -27,9 +27,10 @@ from typing import Any, Mapping
 from microsoft_teams.api import Account, ConversationAccount, ConversationReference, MessageActivityInput
 
 from bot.chat import replies
-from bot.chat.router import Walkbot
+from bot.chat.router import SORRY, Walkbot
 from bot.chat.usage import USAGE
 from bot.domain.school import School
+from bot.errors import WalkbotError
 from bot.ports import TeamsConversation
 from bot.reply.card import Card, Tone, card
 from bot.usecases import commands as c
@@ -53,7 +54,7 @@ _WALK_VERBS = frozenset(name.split()[1] for name in USAGE if name.startswith("wa
 _AT = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
-def register(app: Any, walkbot: Walkbot, *, tenancy: Tenancy, store: Any, clock: Any) -> "Listeners":
+def register(app: Any, walkbot: Walkbot, *, tenancy: Tenancy, store: Any) -> "Listeners":
     from handlers.teams.answers import Answers
 
     listeners = Listeners(walkbot, tenancy, store.uow, Answers(walkbot, store.uow))
@@ -133,7 +134,25 @@ class Listeners:
         self.walkbot, self.tenancy, self.uow_factory, self.answers = walkbot, tenancy, uow_factory, answers
 
     async def activity(self, ctx: Any) -> Any:
+        """Every activity the SDK lets in (its token checked). A failure is logged and the person told, never a 500:
+        the router already answers a command's own failures, so what lands here is the database out of reach."""
         raw = ctx.activity.model_dump(by_alias=True, exclude_none=True)
+        try:
+            return await self._activity(ctx, raw)
+        except Exception as error:
+            log.error("walkbot's Teams listener failed on a %s activity: %r", raw.get("type"), error, exc_info=error)
+            told = str(error) if isinstance(error, WalkbotError) else SORRY  # Unavailable: "try again in a minute"
+            sorry = card(told, tone=Tone.PROBLEM)
+            if raw.get("type") == "message":
+                await send(ctx, sorry)
+            elif raw.get("name") in ("task/fetch", "task/submit"):
+                return {"status": 200, "body": {"task": {"type": "message", "value": told}}}
+            elif raw.get("type") == "invoke":
+                return {"status": 200, "body": {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                                                "value": told}}
+            return None
+
+    async def _activity(self, ctx: Any, raw: dict) -> Any:
         tenant = tenant_of(raw)
         school = await asyncio.to_thread(self.tenancy.school_for, tenant)
         kind = raw.get("type")

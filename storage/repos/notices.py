@@ -7,8 +7,9 @@ A row is claimable when it is pending, due, and its lease or hold has run out (c
 from __future__ import annotations
 
 import json
+import uuid
 import zlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Iterable
 
 from sqlalchemy import func, or_, select, text, update
@@ -44,9 +45,15 @@ def _notice_from_row(row: NoticeRow) -> Notice:
     )
 
 
-def _claimable(now: datetime):
+def _claimable(now: datetime, db_now: datetime):
+    """Pending, due by `now` (school time, the app's clock), not held back, and nobody's lease running
+    by the database's clock: dispatchers whose clocks disagree still agree on who holds what."""
     return (NoticeRow.status == "pending", NoticeRow.due_at <= now,
-            or_(NoticeRow.claimed_until.is_(None), NoticeRow.claimed_until <= now))
+            or_(NoticeRow.claimed_until.is_(None), NoticeRow.claimed_until <= now),
+            or_(NoticeRow.lease_until.is_(None), NoticeRow.lease_until <= db_now))
+
+
+_SETTLED = {"claimed_by": None, "claim_token": None, "lease_until": None}
 
 
 class SqlNoticeRepo:
@@ -111,8 +118,15 @@ class SqlNoticeRepo:
         moments = [m for m in (free_at, held_until) if m is not None and m <= until]
         return min(moments, default=None)
 
-    def claim(self, now: datetime, worker: str, until: datetime, limit: int) -> list[Notice]:
-        """Take up to `limit` claimable notices for `worker` until `until`, oldest first.
+    def db_now(self) -> datetime:
+        """The database's clock: PostgreSQL's, shared by every machine; SQLite lives on this one."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return self.session.scalar(select(func.clock_timestamp()))
+        return datetime.now(UTC)
+
+    def claim(self, now: datetime, worker: str, lease: timedelta, limit: int) -> tuple[str, list[Notice]]:
+        """Take up to `limit` claimable notices for `worker`, for `lease` by the database's clock, oldest
+        first; returns the claim's token, which recording a notice's outcome must give.
 
         PostgreSQL skips rows another dispatcher is claiming (FOR UPDATE SKIP LOCKED) and holds the
         rest until commit; SQLite renders no FOR UPDATE but holds its write lock from BEGIN. On both,
@@ -120,49 +134,67 @@ class SqlNoticeRepo:
         The ids are fetched first, not in a subquery of the UPDATE: PostgreSQL may re-run such a
         subquery, and with SKIP LOCKED each run finds new rows, so far more than `limit` were taken.
         """
+        db_now, token = self.db_now(), uuid.uuid4().hex
         ids = self.session.scalars(
-            select(NoticeRow.id).where(*_claimable(now)).order_by(NoticeRow.due_at, NoticeRow.id)
+            select(NoticeRow.id).where(*_claimable(now, db_now)).order_by(NoticeRow.due_at, NoticeRow.id)
             .limit(limit).with_for_update(skip_locked=True)).all()
         if not ids:
-            return []
+            return token, []
         rows = self.session.scalars(
             update(NoticeRow)
-            .where(NoticeRow.id.in_(ids), *_claimable(now))
-            .values(claimed_by=worker, claimed_until=until)
+            .where(NoticeRow.id.in_(ids), *_claimable(now, db_now))
+            .values(claimed_by=worker, claim_token=token, lease_until=db_now + lease)
             .returning(NoticeRow)
             .execution_options(synchronize_session=False)
         ).all()
-        return sorted((_notice_from_row(r) for r in rows), key=lambda n: (n.due_at, n.id))
+        return token, sorted((_notice_from_row(r) for r in rows), key=lambda n: (n.due_at, n.id))
 
-    def _set(self, notice_id: int, **values) -> None:
-        result = self.session.execute(update(NoticeRow).where(NoticeRow.id == notice_id).values(**values))
-        if result.rowcount == 0:
+    def renew(self, notice_ids: Iterable[int], token: str, lease: timedelta) -> set[int]:
+        """Extend this claim on these notices by `lease` from now (the database's clock); the ids still held."""
+        db_now = self.db_now()
+        held = self.session.scalars(
+            update(NoticeRow)
+            .where(NoticeRow.id.in_(list(notice_ids)), NoticeRow.claim_token == token, NoticeRow.lease_until > db_now)
+            .values(lease_until=db_now + lease).returning(NoticeRow.id)
+            .execution_options(synchronize_session=False)).all()
+        return set(held)
+
+    def _set(self, notice_id: int, token: str | None, **values) -> bool:
+        """Record an outcome. With a claim's `token`, only while that claim is the notice's: False if another
+        dispatcher has taken it since (its lease ran out), and nothing is changed."""
+        which = [NoticeRow.id == notice_id] + ([NoticeRow.claim_token == token] if token else [])
+        result = self.session.execute(update(NoticeRow).where(*which).values(**values))
+        if result.rowcount == 0 and token is None:
             raise NotFound(f"There is no notice number {notice_id}.")
+        return result.rowcount == 1
 
-    def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None) -> None:
-        self._set(notice_id, status="sent", sent_at=at, message_id=message_id, claimed_by=None, claimed_until=None)
+    def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None, *,
+                  token: str | None = None) -> bool:
+        return self._set(notice_id, token, status="sent", sent_at=at, message_id=message_id, claimed_until=None,
+                         **_SETTLED)
 
-    def mark_failed(self, notice_id: int, error: str) -> None:
-        self._set(notice_id, status="failed", last_error=error, claimed_by=None, claimed_until=None)
+    def mark_failed(self, notice_id: int, error: str, *, token: str | None = None) -> bool:
+        return self._set(notice_id, token, status="failed", last_error=error, claimed_until=None, **_SETTLED)
 
-    def mark_expired(self, notice_id: int, reason: str) -> None:
-        self._set(notice_id, status="expired", last_error=reason, claimed_by=None, claimed_until=None)
+    def mark_expired(self, notice_id: int, reason: str, *, token: str | None = None) -> bool:
+        return self._set(notice_id, token, status="expired", last_error=reason, claimed_until=None, **_SETTLED)
 
-    def hold(self, notice_id: int, until: datetime, error: str, *, attempt_failed: bool) -> None:
+    def hold(self, notice_id: int, until: datetime, error: str, *, attempt_failed: bool,
+             token: str | None = None) -> bool:
         """Not before `until` (Retry-After, or back-off after a failed attempt); the claim is given back."""
-        values = {"claimed_by": None, "claimed_until": until, "last_error": error}
+        values = {"claimed_until": until, "last_error": error, **_SETTLED}
         if attempt_failed:
             values["attempts"] = NoticeRow.attempts + 1
-        self._set(notice_id, **values)
+        return self._set(notice_id, token, **values)
 
-    def defer(self, notice_id: int, due_at: datetime) -> None:
+    def defer(self, notice_id: int, due_at: datetime, *, token: str | None = None) -> bool:
         """Due later (the next school morning); the claim is given back."""
-        self._set(notice_id, due_at=due_at, claimed_by=None, claimed_until=None)
+        return self._set(notice_id, token, due_at=due_at, claimed_until=None, **_SETTLED)
 
-    def release(self, notice_ids: Iterable[int], worker: str) -> None:
-        """Give back claims this worker will not get to, so another may take them at once."""
-        self.session.execute(update(NoticeRow).where(NoticeRow.id.in_(list(notice_ids)), NoticeRow.claimed_by == worker)
-                             .values(claimed_by=None, claimed_until=None))
+    def release(self, notice_ids: Iterable[int], token: str) -> None:
+        """Give back what this claim will not get to, so another dispatcher may take it at once."""
+        self.session.execute(update(NoticeRow).where(NoticeRow.id.in_(list(notice_ids)), NoticeRow.claim_token == token)
+                             .values(**_SETTLED))
 
     def retry(self, notice_id: int, now: datetime) -> Notice:
         """A failed or expired notice, pending again and due now: someone asked for it to go after all."""
@@ -172,7 +204,7 @@ class SqlNoticeRepo:
         if row.status not in ("failed", "expired"):
             raise WrongState(f"Notice {notice_id} is {row.status}; only failed or expired notices can be retried.")
         row.status, row.due_at, row.useful_until, row.attempts = "pending", now, None, 0
-        row.claimed_by = row.claimed_until = None
+        row.claimed_by = row.claimed_until = row.claim_token = row.lease_until = None
         self.session.flush()
         return _notice_from_row(row)
 

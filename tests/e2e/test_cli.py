@@ -243,3 +243,10 @@ def test_walkbot_teams_package_writes_the_app_package(tmp_path):
     with pytest.raises(SystemExit) as refused:  # no --app-id: argparse says so and stops
         main(["teams", "package", "--out", str(tmp_path / "other.zip")])
     assert refused.value.code == 2 and not (tmp_path / "other.zip").exists()
+
+
+def test_walkbot_teams_serve_will_not_start_without_the_bot_s_settings(monkeypatch, capsys):
+    for name in ("TEAMS_APP_ID", "TEAMS_APP_SECRET", "TEAMS_TENANT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["teams", "serve", "--port", "0"]) == 2
+    assert "TEAMS_APP_ID is not set" in capsys.readouterr().err

@@ -9,12 +9,14 @@ from teams_support import (
     RACHEL,
     STRANGER,
     TOM,
-    connector,  # noqa: F401
+    connector_fixture,  # noqa: F401 (a fixture)
     rows,
-    teams,  # noqa: F401
+    teams_fixture,  # noqa: F401 (a fixture)
 )
 
+from bot.errors import Unavailable
 from handlers.teams.listeners import CHAT_ME, ELSEWHERE, command
+from storage.uow import UNAVAILABLE
 
 
 def mention(person, *, aad: bool = True) -> dict:
@@ -147,3 +149,15 @@ def test_in_a_channel_someone_walkbot_cannot_write_to_privately_is_asked_to_chat
     sent = teams.connector.sent
     assert len(sent) == 1 and sent[0].conversation.startswith(CHANNEL)
     assert shown_text(sent[0].activity["attachments"][0]["content"]) == CHAT_ME
+
+
+def test_the_database_out_of_reach_is_said_in_a_sentence_never_a_500(teams, monkeypatch):
+    def down(tenant):
+        raise Unavailable(UNAVAILABLE)
+
+    monkeypatch.setattr(teams.runtime.listeners.tenancy, "school_for", down)
+    assert teams.say(RACHEL, "list").status == 200
+    assert said(teams, RACHEL) == UNAVAILABLE
+    pressed = teams.press(TOM, {"verb": "visit.agree.1", "data": {"visit": 1, "at": None}})
+    assert pressed.status == 200 and pressed.toast == UNAVAILABLE
+    assert teams.fetch(TOM, {"action": "visit.suggest.1", "visit": 1}).body["task"]["value"] == UNAVAILABLE

@@ -19,14 +19,14 @@ from teams_support import (
     RACHEL,
     TENANT,
     TOM,
-    connector,  # noqa: F401
+    connector_fixture,  # noqa: F401 (a fixture)
     key,
     load,
     mint,
     rows,
     school_config,
     settings,
-    teams,  # noqa: F401
+    teams_fixture,  # noqa: F401 (a fixture)
     tenant,
 )
 
@@ -290,3 +290,43 @@ def test_a_dotenv_in_the_working_directory_is_not_read(tmp_path):
     assert run("import microsoft_teams.apps") == "read true"  # the trap is real
     assert run("import handlers.teams.app") == "None None"
     assert run("import handlers.teams.app, microsoft_teams.apps") == "None None"
+
+
+def test_walkbot_teams_serves_on_loopback_by_default_and_stops_on_sigterm(tmp_path):
+    """The real entry point in its own process: 127.0.0.1, /healthz, no token no entry, SIGTERM a clean exit."""
+    import signal
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TEAMS_", "WALKBOT_TEAMS"))},
+           "PYTHONPATH": str(ROOT), "TEAMS_APP_ID": APP_ID, "TEAMS_APP_SECRET": "s", "TEAMS_TENANT_ID": TENANT,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'walkbot.db'}"}
+    process = subprocess.Popen([sys.executable, "-W", "ignore", "-m", "handlers.teams.server", "--port", str(port)],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None, process.communicate()[1]
+                assert time.monotonic() < deadline, "walkbot teams did not start"
+                time.sleep(0.1)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/messages", data=b'{"type": "message"}',
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=5)
+            raise AssertionError("an activity without a token was taken")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert f"Uvicorn running on http://127.0.0.1:{port}" in err

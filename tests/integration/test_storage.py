@@ -302,7 +302,7 @@ def test_add_staff_round_trip(store, school):
 
 def test_lock_of_someone_unknown_is_not_found(store, school):
     with store.uow() as uow, pytest.raises(NotFound):
-        uow.staff.lock(school.id, "U99NOBODY")
+        uow.staff.lock(school.id, ["U99NOBODY"])
 
 
 # --- visits ------------------------------------------------------------------------------------
@@ -632,7 +632,7 @@ def test_lock_makes_concurrent_bookings_for_one_teacher_take_turns(store, school
         try:
             ready.wait()
             with store.uow() as uow:
-                uow.staff.lock(school.id, "U03TOM")
+                uow.staff.lock(school.id, ["U03TOM"])
                 booked = uow.visits.for_teacher(school.id, "U03TOM", MONDAY, MONDAY + timedelta(days=30), BUSY_STATUSES)
                 time.sleep(0.01)  # widen the window a missing lock would leave open
                 if len(booked) < cap:

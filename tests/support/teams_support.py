@@ -7,7 +7,8 @@ Every card walkbot shows is checked by Teams' rules (tests/support/teams_limits.
 connector by the stand-in (which refuses it with a 400, as Teams would), and what it answers an invoke
 with (a replaced card, a dialog) here. A test whose walkbot sent anything Teams would refuse fails.
 
-Use the fixtures: `from teams_support import connector, teams  # noqa: F401` in a test module.
+Use the fixtures `connector` and `teams`: `from teams_support import connector_fixture, teams_fixture  # noqa: F401`
+in a test module (imported by those names, so that a test's `teams` argument redefines nothing).
 """
 from __future__ import annotations
 
@@ -260,8 +261,8 @@ def settings(**kw: Any) -> TeamsSettings:
     return TeamsSettings(**{"app_id": APP_ID, "app_secret": SECRET, "tenant": TENANT, **kw})
 
 
-@pytest.fixture
-def connector() -> Iterator[ConnectorStandIn]:
+@pytest.fixture(name="connector")
+def connector_fixture() -> Iterator[ConnectorStandIn]:
     with ConnectorStandIn(key=key(), client_id=APP_ID, client_secret=SECRET) as running:
         yield running
     assert not running.refused, f"Teams would refuse what walkbot sent: {[p[:3] for _, p in running.refused[:3]]}"
@@ -280,7 +281,7 @@ def tenant(store, clock, connector: ConnectorStandIn, *, config: dict | None = N
         yield Tenant(http, connector, store, clock, runtime)
 
 
-@pytest.fixture
-def teams(store, clock, connector) -> Iterator[Tenant]:
+@pytest.fixture(name="teams")
+def teams_fixture(store, clock, connector) -> Iterator[Tenant]:
     with tenant(store, clock, connector) as running:
         yield running
