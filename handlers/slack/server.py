@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import signal
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -18,6 +16,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.clock import SystemClock
+from handlers.lifecycle import until_stopped
 from handlers.slack.runtime import SlackRuntime, build_slack
 from handlers.slack.settings import SettingsError, SlackSettings
 
@@ -188,28 +187,9 @@ def socket_mode(*, settings: SlackSettings, db_url: str | None = None, on_start:
 def _run(runtime: SlackRuntime, on_start: OnStart | None, run: Callable[[], None]) -> None:
     stop = on_start(runtime) if on_start else None
     try:
-        with _until_stopped():
+        with until_stopped():
             run()
     finally:
         if stop:
             stop()
         runtime.store.close()
-
-
-@contextmanager
-def _until_stopped() -> Iterator[None]:
-    """SIGTERM (how a deployment stops a process) ends the run as Ctrl-C does: clean-up runs, exit 0.
-
-    uvicorn shuts down gracefully on either signal and then raises it again, which lands here.
-    """
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt

@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 
 from bot.errors import WalkbotError
+from handlers.lifecycle import until_stopped
 from handlers.teams.auth import screen
 
 log = logging.getLogger("walkbot.teams")
@@ -152,7 +151,7 @@ def serve_teams(*, settings, db_url: str | None = None, host: str = "127.0.0.1",
                             timeout_graceful_shutdown=10)
     stop = on_start(runtime) if on_start else None
     try:
-        with _until_stopped():
+        with until_stopped():
             uvicorn.Server(config).run()
     finally:
         if stop:
@@ -184,22 +183,6 @@ def main(argv: list[str] | None = None, *, on_start: OnStart | None = None) -> i
     except WalkbotError as err:
         print(f"walkbot: {err}", file=sys.stderr)
         return 2
-
-
-@contextmanager
-def _until_stopped() -> Iterator[None]:
-    """SIGTERM ends the run as Ctrl-C does (uvicorn shuts down gracefully, then raises the signal again)."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
