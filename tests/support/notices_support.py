@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy import select
 
+from bot.domain.clock import FixedClock
 from bot.domain.model import Notice, NoticeKind, Staff
 from bot.domain.school import School, parse_school_config
 from bot.reply.card import card
@@ -92,3 +95,30 @@ def dispatcher_process(db_url: str, slack_url: str, *args: str, now: datetime = 
         [sys.executable, "-m", "handlers.cli", "dispatch", "--db", db_url, *(["--once"] if once else []),
          "--now", now.replace(tzinfo=None).isoformat(), *args],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+SPRING_TERM = ROOT / "tests" / "data" / "spring_term.txt"
+
+
+def replayed_term_notices(store: Store) -> list[Notice]:
+    """Every notice a term of the demo school writes (tests/data/spring_term.txt through the console), as stored."""
+    from bot.chat.router import Walkbot
+    from bot.reply.card import from_data
+    from handlers.console import (
+        Console,  # here, not at the top: the subprocess helpers above need none of it
+    )
+    from handlers.wiring import load_school
+    from storage.tables import NoticeRow
+
+    demo = load_school(store, None)
+    clock = FixedClock(datetime(2027, 1, 11, 8, 30, tzinfo=LONDON))
+    with store.uow() as uow:
+        rachel = uow.staff.find(demo.id, "@rachel")
+    console = Console(bot=Walkbot(uow_factory=store.uow, clock=clock), store=store, school=demo, clock=clock,
+                      actor=rachel)
+    for said in SPRING_TERM.read_text().splitlines():
+        console.say(said)
+    with store.engine.connect() as conn:
+        return [Notice(school_id=r.school_id, kind=r.kind, recipient=r.recipient, due_at=r.due_at,
+                       card=from_data(json.loads(r.body)), visit_id=r.visit_id, walk_id=r.walk_id)
+                for r in conn.execute(select(NoticeRow))]

@@ -6,22 +6,29 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from notices_support import replayed_term_notices
 from slack_limits import live_markup, message_problems, view_problems
-from sqlalchemy import select
 
 from bot.chat import replies
-from bot.chat.router import Walkbot
-from bot.domain.clock import FixedClock
 from bot.domain.model import Notice, Role, Staff, Visit, VisitKind, VisitStatus
 from bot.reply.actions import teacher_answers, visitor_answers
-from bot.reply.card import Action, Card, Field, Say, Section, Style, Tone, Verb, card, from_data, line
+from bot.reply.card import (
+    Action,
+    Card,
+    Field,
+    Say,
+    Section,
+    Style,
+    Tone,
+    Verb,
+    card,
+    line,
+)
 from bot.rules.allowance import Usage
 from bot.usecases.results import Allowance, Overview, TeacherCounts, VisitList
-from handlers.console import Console
 from handlers.slack import modals
 from handlers.slack.blocks import (
     SECTION_MAX,
@@ -38,9 +45,7 @@ from handlers.slack.blocks import (
 from handlers.slack.home import home_view
 from handlers.wiring import load_school
 from storage import open_store
-from storage.tables import NoticeRow
 
-TERM = Path(__file__).resolve().parents[1] / "data" / "spring_term.txt"
 LONDON = ZoneInfo("Europe/London")
 AT = datetime(2027, 2, 4, 11, 10, tzinfo=LONDON)
 
@@ -69,19 +74,12 @@ def action_ids(payload: dict) -> list[str]:
 
 # --- notices ------------------------------------------------------------------------------------------------
 
-def test_every_notice_of_a_whole_term_renders_as_a_valid_message(school):
-    store, demo = school
-    clock = FixedClock(datetime(2027, 1, 11, 8, 30, tzinfo=LONDON))
-    with store.uow() as uow:
-        rachel = uow.staff.find(demo.id, "@rachel")
-    console = Console(bot=Walkbot(uow_factory=store.uow, clock=clock), store=store, school=demo, clock=clock,
-                      actor=rachel)
-    for said in TERM.read_text().splitlines():
-        console.say(said)
-    with store.engine.connect() as conn:
-        notices = [Notice(school_id=r.school_id, kind=r.kind, recipient=r.recipient, due_at=r.due_at,
-                          card=from_data(json.loads(r.body)), visit_id=r.visit_id, walk_id=r.walk_id)
-                   for r in conn.execute(select(NoticeRow))]
+def test_every_notice_of_a_whole_term_renders_as_a_valid_message(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'walkbot.db'}")
+    try:
+        notices = replayed_term_notices(store)
+    finally:
+        store.close()
     kinds = {n.kind for n in notices}
     assert {"proposal", "suggestion", "agreed", "walk.announcement"} <= kinds, kinds
     for notice in notices:

@@ -8,33 +8,47 @@ import json
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
-from teams_limits import (ACTIVITY_MAX, activity_problems, buttons, card_problems, cards_of, live_markup, shown_text,
-                          size, unescape)
+from notices_support import replayed_term_notices
+from teams_limits import (
+    ACTIVITY_MAX,
+    activity_problems,
+    buttons,
+    card_problems,
+    cards_of,
+    live_markup,
+    shown_text,
+    size,
+    unescape,
+)
 
 from bot.chat import replies
-from bot.chat.router import Walkbot
-from bot.domain.clock import FixedClock
-from bot.domain.model import Notice, Role, Staff
+from bot.domain.model import Role, Staff
 from bot.domain.school import parse_school_config
 from bot.errors import Refused
 from bot.reply.actions import teacher_answers, visitor_answers
-from bot.reply.card import Action, Card, Field, Say, Section, Style, Tone, Verb, card, from_data, line
+from bot.reply.card import (
+    Action,
+    Card,
+    Field,
+    Say,
+    Section,
+    Style,
+    Tone,
+    Verb,
+    card,
+    line,
+)
 from bot.rules import Subject, Violation
 from bot.rules.verdict import Slot
-from handlers.console import Console
 from handlers.teams import cards, forms
-from handlers.wiring import load_school, read_school_file
+from handlers.wiring import read_school_file
 from storage import open_store
-from storage.tables import NoticeRow
 
-TERM = Path(__file__).resolve().parents[1] / "data" / "spring_term.txt"
 LONDON = ZoneInfo("Europe/London")
 AT = datetime(2027, 2, 4, 11, 10, tzinfo=LONDON)
 TOM = Staff(1, 1, "U03TOM", "Tom Baker", frozenset({Role.TEACHER}), "tom")
@@ -178,18 +192,7 @@ def test_styles_and_tones_all_render():
 def test_every_notice_of_a_whole_term_renders_as_a_valid_message(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'walkbot.db'}")
     try:
-        demo = load_school(store, None)
-        clock = FixedClock(datetime(2027, 1, 11, 8, 30, tzinfo=LONDON))
-        with store.uow() as uow:
-            rachel = uow.staff.find(demo.id, "@rachel")
-        console = Console(bot=Walkbot(uow_factory=store.uow, clock=clock), store=store, school=demo, clock=clock,
-                          actor=rachel)
-        for said in TERM.read_text().splitlines():
-            console.say(said)
-        with store.engine.connect() as conn:
-            notices = [Notice(school_id=r.school_id, kind=r.kind, recipient=r.recipient, due_at=r.due_at,
-                              card=from_data(json.loads(r.body)), visit_id=r.visit_id, walk_id=r.walk_id)
-                       for r in conn.execute(select(NoticeRow))]
+        notices = replayed_term_notices(store)
     finally:
         store.close()
     assert {n.kind for n in notices} >= {"proposal", "suggestion", "agreed", "walk.announcement"}
