@@ -1,6 +1,6 @@
 """`python -m bench` (or `python3 dev.py bench`): every benchmark in one go, written to docs/benchmarks.md.
 
-    python -m bench [--db POSTGRES_URL] [--out docs/benchmarks.md] [--quick]
+    python -m bench [--db POSTGRES_URL] [--out docs/benchmarks.md] [--quick] [--shared]
 
 Databases are created beside the one in --db (walkbot_bench_*) and dropped afterwards. --quick runs
 the same code at toy sizes, to see that it works (the tests do that); its figures mean nothing.
@@ -17,9 +17,10 @@ from pathlib import Path
 
 from bench import report
 from bench.ack import ack_latency
-from bench.dispatch import dispatch_rate
+from bench.dispatch import dispatch_rate, teams_dispatch_rate
 from bench.proposals import fresh_database, scaling
 from bench.seed import seed_authority
+from bench.teams import teams_latency
 from storage.db import make_engine
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -28,17 +29,22 @@ DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @dataclass(frozen=True)
 class Sizes:
     schools: int
+    teams_schools: int  # of them, on Teams (the rest on Slack)
     staff_per_school: int
     visits: int
     requests: int  # timed requests per (target, concurrency)
     history: tuple[int, ...]  # visits in the database for the scaling benchmark
     proposals: int
     notices: int
+    dispatch_staff: int  # of the one school whose Slack workspace the notices go through
+    dispatch_timeout: float  # seconds a dispatch benchmark waits for every notice to go
 
 
-FULL = Sizes(schools=100, staff_per_school=50, visits=200_000, requests=600,
-             history=(1_000, 100_000, 1_000_000), proposals=300, notices=10_000)
-QUICK = Sizes(schools=3, staff_per_school=10, visits=300, requests=20, history=(200, 600), proposals=5, notices=40)
+FULL = Sizes(schools=100, teams_schools=20, staff_per_school=50, visits=200_000, requests=600,
+             history=(1_000, 100_000, 1_000_000), proposals=300, notices=10_000, dispatch_staff=1_500,
+             dispatch_timeout=900)
+QUICK = Sizes(schools=3, teams_schools=1, staff_per_school=10, visits=300, requests=20, history=(200, 600),
+              proposals=5, notices=40, dispatch_staff=10, dispatch_timeout=120)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"a PostgreSQL URL (default: $WALKBOT_TEST_POSTGRES_URL, else {DEFAULT_DB})")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument("--quick", action="store_true", help="toy sizes: shows that it runs, measures nothing")
+    parser.add_argument("--shared", action="store_true", help="say on the page that others used the machine meanwhile")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     began = time.monotonic()
@@ -62,20 +69,25 @@ def main(argv: list[str] | None = None) -> int:
             authority_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_authority"))
             seeding = time.monotonic()
             authority = seed_authority(authority_db, schools=sizes.schools, staff_per_school=sizes.staff_per_school,
-                                       visits=sizes.visits, progress=progress)
+                                       visits=sizes.visits, teams_schools=sizes.teams_schools, progress=progress)
             seeded_in = time.monotonic() - seeding
             acks = ack_latency(authority_db, authority, logs=logs, requests=sizes.requests, progress=progress)
+            teams = teams_latency(authority_db, authority, logs=logs, requests=sizes.requests, progress=progress)
             costs = scaling(args.db, sizes.history, proposals=sizes.proposals, schools=sizes.schools,
                             staff_per_school=sizes.staff_per_school, progress=progress)
             dispatch_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_dispatch"))
-            sent = dispatch_rate(dispatch_db, logs=logs, notices=sizes.notices, schools=sizes.schools,
-                                 staff_per_school=sizes.staff_per_school, progress=progress)
+            sent = dispatch_rate(dispatch_db, logs=logs, notices=sizes.notices, staff=sizes.dispatch_staff,
+                                 timeout=sizes.dispatch_timeout, progress=progress)
+            teams_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_dispatch_teams"))
+            teams_sent = teams_dispatch_rate(teams_db, logs=logs, notices=sizes.notices, schools=sizes.teams_schools,
+                                             staff_per_school=sizes.staff_per_school, timeout=sizes.dispatch_timeout,
+                                             progress=progress)
     finally:
         engine.dispose()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report.markdown(authority=authority, seeded_in=seeded_in, acks=acks, costs=costs,
-                                        sent=sent, db_url=args.db, took=time.monotonic() - began,
-                                        quick=args.quick))
+    args.out.write_text(report.markdown(authority=authority, seeded_in=seeded_in, acks=acks, teams=teams,
+                                        costs=costs, sent=sent, teams_sent=teams_sent, db_url=args.db,
+                                        took=time.monotonic() - began, quick=args.quick, shared=args.shared))
     progress(f"written: {args.out}")
     return 0
 

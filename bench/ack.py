@@ -26,6 +26,7 @@ from bench.slack import (
 from handlers.slack.blocks import AGREE
 
 SECRET = "bench-signing-secret-0123456789abcdef"
+EVENTS_PATH = "/slack/events"
 KINDS = ("propose", "agree", "limits", "list", "home")
 TIMES = ("09:00", "10:00", "11:15", "13:30", "14:15")
 VISIT = re.compile(r"#(\d+)")
@@ -33,7 +34,7 @@ VISIT = re.compile(r"#(\d+)")
 
 @dataclass(frozen=True)
 class Run:
-    target: str  # "walkbot" or "bare Bolt"
+    target: str  # "walkbot", or the bare bot beside it ("bare Bolt", "bare Teams SDK")
     concurrency: int
     latencies: load.Latencies
 
@@ -41,7 +42,7 @@ class Run:
 @dataclass(frozen=True)
 class AckResult:
     runs: list[Run]
-    idle_mib: float  # walkbot serve, started and answering, before any load
+    idle_mib: float  # walkbot's server, started and answering, before any load
     loaded_mib: float  # ...after all the runs
     peak_mib: float
 
@@ -63,7 +64,7 @@ def script(authority: Authority, seed: int, slack_url: str) -> load.Script:
 
     def next_request(client: int, step: int, previous: load.Answered | None) -> SlackRequest:
         rng = random.Random(seed * 1_000_003 + client * 10_007 + step // len(KINDS))
-        school = rng.choice(authority.schools)
+        school = rng.choice(authority.on_slack)
         teacher, visitor = rng.sample(school.teachers, 2)
         kind, team, request_id = KINDS[step % len(KINDS)], school.team_id, f"{time.time():.0f}.{next(ids):06d}"
         asked = {"team": school.team_id, "slack_url": slack_url, "request_id": request_id}
@@ -73,7 +74,7 @@ def script(authority: Authority, seed: int, slack_url: str) -> load.Script:
                                  'feedback "a chat after school"', user=visitor, **asked)
         found = VISIT.search(previous.said) if previous and kind == "agree" else None
         if found:
-            return click(kind, AGREE, found.group(1), user=teacher, **asked)
+            return click(kind, AGREE, found.group(1), user=teacher, team=team, request_id=request_id)
         if kind in ("agree", "limits"):  # a refused proposal leaves nothing to agree: the teacher's limits instead
             return command("limits", "limits", user=teacher, **asked)
         if kind == "list":
@@ -102,8 +103,8 @@ def ack_latency(db_url: str, authority: Authority, *, logs: Path, concurrencies=
             for concurrency in concurrencies:
                 for target, port, awaited in (("walkbot", walkbot_port, answers), ("bare Bolt", bare_port, None)):
                     progress(f"ack latency: {target}, concurrency {concurrency}, {requests} requests")
-                    latencies = load.run(port, SECRET, script(authority, seed, slack.url), concurrency=concurrency,
-                                         requests=requests, warmup=warmup, answers=awaited)
+                    latencies = load.run(port, EVENTS_PATH, SECRET, script(authority, seed, slack.url),
+                                         concurrency=concurrency, requests=requests, warmup=warmup, answers=awaited)
                     runs.append(Run(target, concurrency, latencies))
             loaded, peak = processes.memory_mib(serve.pid)
     return AckResult(runs, idle, loaded, peak)

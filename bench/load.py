@@ -1,10 +1,10 @@
 """A closed-loop load generator: `concurrency` people at once, each on one keep-alive connection,
-sending Slack's signed requests one after another.
+sending a chat service's requests (Slack's signed ones, Teams' activities) one after another.
 
 Two times per request, both from the first byte sent: the **ack**, when the HTTP answer is back (what
-Slack's 3-second deadline runs over), and the **answer**, when walkbot has told the person (the
-stand-in saw the reply). Each person waits for the answer before the next request, as people do, so
-work acknowledged but not yet done cannot pile up unseen.
+Slack's 3-second deadline runs over, and what Teams waits for), and the **answer**, when walkbot has told
+the person (the stand-in saw the reply, or the HTTP answer was the reply). Each person waits for the
+answer before the next request, as people do, so work acknowledged but not yet done cannot pile up unseen.
 """
 from __future__ import annotations
 
@@ -14,19 +14,51 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from bench.slack import Answers, SlackRequest
 
-EVENTS_PATH = "/slack/events"
+class Request(Protocol):
+    kind: str  # what the benchmark calls it: propose, agree, limits, list, home
+    body: str
+    answered_by: str | None  # the key Answers knows walkbot's answer by; None: the HTTP answer is the answer
+
+    def headers(self, credential: str) -> dict[str, str]:
+        """Made as it is sent, with the credential (Slack's signatures are good for five minutes)."""
+
 
 # Each client asks for its next request with what the previous one answered (a proposal's reply names
 # the visit that the next click agrees to).
-Script = Callable[[int, int, "Answered | None"], SlackRequest]
+Script = Callable[[int, int, "Answered | None"], Request]
+
+
+class Answers:
+    """When each answer reached a stand-in, and what it said, by key; a stand-in's hook records them."""
+
+    def __init__(self):
+        self._at: dict[str, tuple[float, str]] = {}  # when, and what walkbot said
+        self._changed = threading.Condition()
+
+    def record(self, key: str, said: str) -> None:
+        with self._changed:
+            self._at[key] = (time.perf_counter(), said)
+            self._changed.notify_all()
+
+    def wait(self, key: str, since: float, timeout: float = 30) -> tuple[float, str] | None:
+        """When `key` was answered after `since` (perf_counter) and what walkbot said, or None if it was
+        not within `timeout`."""
+        deadline = since + timeout
+        with self._changed:
+            while (answer := self._at.get(key, (0.0, "")))[0] < since:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return None
+                self._changed.wait(left)
+            return answer
 
 
 @dataclass(frozen=True)
 class Answered:
-    request: SlackRequest
+    request: Request
     status: int
     said: str  # what walkbot answered, in the ack or after it
     ack_ms: float
@@ -67,10 +99,10 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
-def run(port: int, secret: str, script: Script, *, concurrency: int, requests: int, warmup: int = 0,
-        answers: Answers | None = None) -> Latencies:
-    """Send `requests` timed requests (after `warmup` untimed ones per client) from `concurrency` clients;
-    with `answers`, each waits for walkbot's answer before its next request."""
+def run(port: int, path: str, credential: str, script: Script, *, concurrency: int, requests: int,
+        warmup: int = 0, answers: Answers | None = None) -> Latencies:
+    """POST `requests` timed requests to `path` (after `warmup` untimed ones per client) from `concurrency`
+    clients; with `answers`, each waits for walkbot's answer before its next request."""
     timed = Latencies()
     lock = threading.Lock()
     per_client = [requests // concurrency + (1 if n < requests % concurrency else 0) for n in range(concurrency)]
@@ -79,19 +111,20 @@ def run(port: int, secret: str, script: Script, *, concurrency: int, requests: i
     def client(n: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         previous = None
-        for step in range(warmup):
-            previous = _send(conn, secret, script(n, step, previous), answers)
-        start.wait()
-        for step in range(warmup, warmup + per_client[n]):
+        for step in range(warmup + per_client[n]):
+            if step == warmup:
+                start.wait()
             try:
-                previous = _send(conn, secret, script(n, step, previous), answers)
-            except (OSError, http.client.HTTPException):  # counted, and the person carries on, reconnected
+                previous = _send(conn, path, credential, script(n, step, previous), answers)
+            except (OSError, http.client.HTTPException):  # counted (if timed), and the person carries on, reconnected
                 conn.close()
-                with lock:
-                    timed.failed += 1
+                if step >= warmup:
+                    with lock:
+                        timed.failed += 1
                 continue
-            with lock:
-                timed.add(previous, awaited=answers is not None)
+            if step >= warmup:
+                with lock:
+                    timed.add(previous, awaited=answers is not None)
         conn.close()
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(concurrency)]
@@ -105,16 +138,20 @@ def run(port: int, secret: str, script: Script, *, concurrency: int, requests: i
     return timed
 
 
-def _send(conn: http.client.HTTPConnection, secret: str, request: SlackRequest, answers: Answers | None) -> Answered:
+def _send(conn: http.client.HTTPConnection, path: str, credential: str, request: Request,
+          answers: Answers | None) -> Answered:
     body = request.body.encode()
-    headers = request.headers(secret)  # signed now: Slack's signatures are good for five minutes
+    headers = request.headers(credential)
     began = time.perf_counter()
-    conn.request("POST", EVENTS_PATH, body=body, headers=headers)
+    conn.request("POST", path, body=body, headers=headers)
     response = conn.getresponse()
-    answer = response.read()
+    answer = response.read().decode("utf-8", "replace")
     acked = time.perf_counter()
+    ack_ms = (acked - began) * 1000
+    if answers is not None and request.answered_by is None:  # the HTTP answer is walkbot's (an invoke's card)
+        return Answered(request, response.status, answer, ack_ms, ack_ms)
     answered = answers.wait(request.answered_by, since=began) if answers else None
     if answered is None:
-        return Answered(request, response.status, answer.decode("utf-8", "replace"), (acked - began) * 1000, None)
+        return Answered(request, response.status, answer, ack_ms, None)
     at, said = answered
-    return Answered(request, response.status, said, (acked - began) * 1000, (at - began) * 1000)
+    return Answered(request, response.status, said, ack_ms, (at - began) * 1000)

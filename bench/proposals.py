@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import statistics
 import time as timer
@@ -178,7 +179,9 @@ def proposal_cost(db_url: str, *, visits: int, proposals: int = 300, seed: int =
 
 @contextmanager
 def fresh_database(admin: Engine, base_url: str, name: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database beside the base URL's, dropped afterwards."""
+    """A new, empty PostgreSQL database beside the base URL's, dropped afterwards. Its name ends in this process's
+    id: two runs at once (the tests' --quick beside a full run) never drop each other's."""
+    name = f"{name}_{os.getpid()}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))

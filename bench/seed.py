@@ -1,6 +1,9 @@
 """A large local authority, generated reproducibly: its schools loaded as walkbot loads school.yml,
 then years of visits bulk-inserted beside them (through the services 1M visits would take hours).
 
+The last `teams_schools` of the schools are on Microsoft Teams, not Slack: their school.yml links an Entra
+tenant (teams: {tenant_id: ...}) and their staff ids are Entra object ids, as walkbot reads a Teams user.
+
 Today is 2026-11-23. Past sessions (2022-23 … 2025-26) hold most of the visits, as densely as the size
 asks. The current session (2026-27) is light and falls in its Autumn term only: each class teacher has at
 most three visits in it, one of them booked and at most an hour long, so every preset's caps leave room
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import time as timer
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -40,6 +44,7 @@ CURRENT_SHARE = 10  # at most a tenth of the visits fall in the current session,
 CURRENT_PER_TEACHER = 3  # and at most three per teacher, only the first of them ever booked
 VISIT_TABLES = (VisitRow, VisitVisitorRow, VisitNoteRow, VisitRecordAgreementRow)  # what seeding writes in bulk
 BATCH = 20_000  # visits per insert round: big enough to insert fast, small enough to stream
+ENTRA = uuid.UUID("5d0c3a1e-6a4f-4d2b-9c7e-0b1e2f3a4b5c")  # the namespace of the seeded Entra ids
 
 FIRST_NAMES = (
     "Aisha", "Alan", "Amy", "Ben", "Carla", "Chloe", "Daniel", "Eilidh", "Emma", "Fatima", "Fraser", "Grace",
@@ -105,9 +110,10 @@ DAY_STARTS = (time(8, 40), time(8, 45), time(8, 50), time(9, 0))
 class SeededSchool:
     id: int
     key: str
-    team_id: str  # slack_team_id, e.g. "T0BENCH042"
+    team_id: str | None  # slack_team_id, e.g. "T0BENCH042"; None for a school on Teams
     slt: tuple[str, ...]  # chat ids of SLT members
     teachers: tuple[str, ...]  # chat ids of class teachers (role teacher, not SLT)
+    tenant_id: str | None = None  # the Entra tenant of a school on Teams
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,14 @@ class Authority:
     schools: tuple[SeededSchool, ...]
     staff: int
     visits: int  # totals written
+
+    @property
+    def on_slack(self) -> tuple[SeededSchool, ...]:
+        return tuple(s for s in self.schools if s.team_id)
+
+    @property
+    def on_teams(self) -> tuple[SeededSchool, ...]:
+        return tuple(s for s in self.schools if s.tenant_id)
 
 
 # --- the calendar ---------------------------------------------------------------------------------
@@ -165,8 +179,15 @@ def _hhmm(at: time) -> str:
 
 # --- the schools ----------------------------------------------------------------------------------
 
-def _staff(no: int, size: int, rng: random.Random) -> list[dict]:
-    """A staff list as school.yml has it: a few SLT, mostly class teachers, some support staff and governors."""
+def entra_id(*names: object) -> str:
+    """A GUID as Entra gives one (an object id, a tenant id), the same for the same names. No random draw: a
+    school on Teams draws the same staff and visits as it would on Slack."""
+    return str(uuid.uuid5(ENTRA, "/".join(map(str, names))))
+
+
+def _staff(no: int, size: int, rng: random.Random, *, teams: bool = False) -> list[dict]:
+    """A staff list as school.yml has it: a few SLT, mostly class teachers, some support staff and governors;
+    on Teams, each person's id is their Entra object id."""
     slt_n, support_n, governor_n = max(1, round(size * 0.06)), round(size * 0.1), round(size * 0.04)
     teacher_n = size - slt_n - support_n - governor_n
     pairs = rng.sample(range(len(FIRST_NAMES) * len(SURNAMES)), size)  # distinct names within the school
@@ -174,7 +195,8 @@ def _staff(no: int, size: int, rng: random.Random) -> list[dict]:
     for n, pair in enumerate(pairs):
         first, last = FIRST_NAMES[pair // len(SURNAMES)], SURNAMES[pair % len(SURNAMES)]
         handle = f"{first}.{last}".lower().replace("'", "")
-        people.append({"id": f"UB{no:03d}S{n:03d}", "handle": handle, "name": f"{first} {last}"})
+        chat_id = entra_id("bench", no, "staff", n) if teams else f"UB{no:03d}S{n:03d}"
+        people.append({"id": chat_id, "handle": handle, "name": f"{first} {last}"})
     slt, teachers = people[:slt_n], people[slt_n:slt_n + teacher_n]
     support, governors = people[slt_n + teacher_n:slt_n + teacher_n + support_n], people[slt_n + teacher_n + support_n:]
     head = slt[0]["id"]
@@ -195,8 +217,9 @@ def _staff(no: int, size: int, rng: random.Random) -> list[dict]:
     return people
 
 
-def school_document(no: int, staff_size: int, rng: random.Random) -> dict:
-    """School number `no` of the authority as its school.yml would say it."""
+def school_document(no: int, staff_size: int, rng: random.Random, *, teams: bool = False) -> dict:
+    """School number `no` of the authority as its school.yml would say it: linked to a Slack workspace, or with
+    `teams` to a Microsoft 365 tenant of its own."""
     preset = PRESET_IDS[no % len(PRESET_IDS)]
     start = DAY_STARTS[rng.randrange(len(DAY_STARTS))]
     school = {
@@ -207,14 +230,14 @@ def school_document(no: int, staff_size: int, rng: random.Random) -> dict:
         "school_day": {"start": _hhmm(start), "end": _hhmm(_clock(start, DAY_MINUTES))},
         "periods": {name: f"{_hhmm(_clock(start, at))}-{_hhmm(_clock(start, at + length))}"
                     for name, at, length in PERIODS},
-        "announcements_channel": f"C0STAFF{no:03d}",
-        "slack_team_id": f"T0BENCH{no:03d}",
     }
+    school |= ({"teams": {"tenant_id": entra_id("bench", no, "tenant")}} if teams else
+               {"announcements_channel": f"C0STAFF{no:03d}", "slack_team_id": f"T0BENCH{no:03d}"})
     if preset != "lnct-sharing-classroom-experience" and rng.random() < 0.25:  # a local agreement, lengthening notice
         school["overrides"] = {"min_notice_school_days": {
             "value": 3, "agreed_by": "School Negotiating Committee", "agreed_on": "2025-09-01"}}
     return {"school": school, "sessions": [session_document(year) for year in SESSION_YEARS],
-            "staff": _staff(no, staff_size, rng)}
+            "staff": _staff(no, staff_size, rng, teams=teams)}
 
 
 # --- visits ---------------------------------------------------------------------------------------
@@ -376,15 +399,18 @@ def _settle(engine: Engine) -> None:
 # --- the authority --------------------------------------------------------------------------------
 
 def seed_authority(db_url: str, *, schools: int = 100, staff_per_school: int = 50, visits: int = 200_000,
-                   seed: int = 1, this_session: int | None = None,
+                   seed: int = 1, this_session: int | None = None, teams_schools: int = 0,
                    progress: Callable[[str], None] | None = None) -> Authority:
     """Migrate the empty database at `db_url`, load the schools, then write `visits` visits. Same arguments,
     same data.
 
     `this_session` of the visits fall in the current session (by default a tenth, at most three per class
     teacher); the rest are history. The current session comes from its own random stream, so the same
-    `this_session` gives the same current session whatever the history: a fair comparison across sizes.
+    `this_session` gives the same current session whatever the history: a fair comparison across sizes. The
+    last `teams_schools` schools are on Teams.
     """
+    if not 0 <= teams_schools <= schools:
+        raise ValueError(f"teams_schools must be between 0 and the {schools} schools.")
     if staff_per_school < 4:
         raise ValueError("Each school needs at least 4 staff: SLT and class teachers who visit each other.")
     say = progress or (lambda _line: None)
@@ -394,7 +420,8 @@ def seed_authority(db_url: str, *, schools: int = 100, staff_per_school: int = 5
         return f"{timer.perf_counter() - started:.1f} s"
 
     rng = random.Random(seed)
-    documents = [school_document(no, staff_per_school, rng) for no in range(schools)]
+    documents = [school_document(no, staff_per_school, rng, teams=no >= schools - teams_schools)
+                 for no in range(schools)]
     teachers = sum(len(_class_teachers(document)) for document in documents)
     current = min(visits // CURRENT_SHARE, CURRENT_PER_TEACHER * teachers) if this_session is None else this_session
     if not 0 <= current <= min(visits, CURRENT_PER_TEACHER * teachers):
@@ -425,8 +452,9 @@ def seed_authority(db_url: str, *, schools: int = 100, staff_per_school: int = 5
     finally:
         store.close()
     seeded = tuple(
-        SeededSchool(id=school.id, key=school.key, team_id=school.slack_team_id,
-                     slt=_slt(document), teachers=_class_teachers(document))
+        SeededSchool(id=school.id, key=school.key, team_id=school.slack_team_id, slt=_slt(document),
+                     teachers=_class_teachers(document),
+                     tenant_id=document["school"].get("teams", {}).get("tenant_id"))
         for school, document in zip(saved, documents)
     )
     return Authority(schools=seeded, staff=schools * staff_per_school, visits=visits)
@@ -440,11 +468,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--visits", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--this-session", type=int, help="visits in the current session (default: a tenth)")
+    parser.add_argument("--teams-schools", type=int, default=0, help="how many of the schools are on Teams")
     args = parser.parse_args(argv)
     started = timer.perf_counter()
     authority = seed_authority(args.db, schools=args.schools, staff_per_school=args.staff_per_school,
                                visits=args.visits, seed=args.seed, this_session=args.this_session,
-                               progress=print)
+                               teams_schools=args.teams_schools, progress=print)
     print(f"Seeded {len(authority.schools)} schools, {authority.staff:,} staff and {authority.visits:,} visits "
           f"in {timer.perf_counter() - started:.1f} s.")
 

@@ -26,7 +26,7 @@ class WalkbotError(Exception):
 class InputError(WalkbotError):
     """The words could not be understood. `usage` says how to say it right."""
 
-    def __init__(self, message: Line, usage: str | None = None):
+    def __init__(self, message: Line, usage: tuple[Line, ...] | None = None):
         super().__init__(message)
         self.usage = usage
 

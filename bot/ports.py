@@ -7,6 +7,7 @@ from typing import Iterable, Protocol
 
 from bot.domain.model import (
     Concern,
+    Finding,
     Note,
     Notice,
     Objection,
@@ -27,6 +28,8 @@ class SchoolRepo(Protocol):
     def get(self, school_id: int) -> School | None: ...
     def by_key(self, key: str) -> School | None: ...
     def by_slack_team(self, team_id: str) -> School | None: ...
+    def by_teams_tenant(self, tenant_id: str) -> list[School]:
+        """The schools linked to this Entra tenant (a local authority's tenant holds several)."""
     def all(self) -> list[School]: ...
     def lock(self, school_id: int) -> None:
         """Hold the school's row until commit: what is counted school-wide (walks per term) one request at a time.
@@ -39,6 +42,8 @@ class StaffRepo(Protocol):
     def get(self, school_id: int, chat_id: str) -> Staff | None: ...
     def find(self, school_id: int, mention: str) -> Staff | None:
         """By chat id or handle, case-insensitive."""
+    def by_email(self, school_id: int, email: str) -> Staff | None:
+        """Active staff listed with this email, case-insensitive; None unless exactly one is."""
     def all(self, school_id: int, *, with_leavers: bool = False) -> list[Staff]:
         """Active staff by name; with_leavers also those taken off the list (their visits keep their names)."""
     def add(self, staff: Staff) -> Staff:
@@ -74,6 +79,9 @@ class WalkRepo(Protocol):
     def update(self, walk: Walk) -> None: ...
     def between(self, school_id: int, first: date, last: date) -> list[Walk]:
         """Walks (cancelled included) on days in [first, last]."""
+    def add_findings(self, findings: Iterable[Finding]) -> None: ...
+    def findings(self, walk_id: int) -> list[Finding]:
+        """The walk's findings, in the order they were written (find the walk by school first)."""
 
 
 class NoticeRepo(Protocol):
@@ -101,6 +109,14 @@ class NoticeRepo(Protocol):
         """Not before `until`; the claim is given back."""
     def defer(self, notice_id: int, due_at: datetime, *, token: str | None = None) -> bool:
         """Due later; the claim is given back."""
+    def get(self, notice_id: int) -> Notice | None: ...
+    def wait_for(self, notice_id: int, reach: str, until: datetime, error: str, *, token: str | None = None) -> bool:
+        """Not before `until`: the recipient cannot be reached yet (`reach`, a bot.notices.delivery.Reach); no
+        attempt counted, the claim given back."""
+    def waiting(self, school_id: int) -> list[tuple[str, str]]:
+        """(recipient, reach) of this school's pending notices that wait for walkbot to reach someone."""
+    def reached(self, school_id: int, recipient: str) -> int:
+        """walkbot can reach this recipient now: their waiting notices are due at once. How many there were."""
     def release(self, notice_ids: Iterable[int], token: str) -> None: ...
     def retry(self, notice_id: int, now: datetime) -> Notice:
         """A failed or expired notice, pending again and due now."""
@@ -116,7 +132,12 @@ class ConcernRepo(Protocol):
 
 class ObjectionRepo(Protocol):
     def add(self, objection: Objection) -> Objection: ...
-    def for_teacher(self, school_id: int, teacher: str) -> list[Objection]: ...
+    def for_teacher(self, school_id: int, teacher: str) -> list[Objection]:
+        """The teacher's open objections: the observers not to be booked into their lessons."""
+    def open_on_visit(self, school_id: int, visit_id: int) -> list[Objection]:
+        """Open objections raised on this visit, held until commit: one settling at a time."""
+    def settle(self, objection: Objection) -> None:
+        """Keep its status, when and how it was settled."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,9 +150,10 @@ class TeamsConversation:
     conversation_id: str  # the personal chat's id (a:...), or a channel's or group chat's
     service_url: str  # the connector to send through: per tenant and region, from the activity
     scope: str = "personal"  # personal | team | groupChat
-    aad_object_id: str | None = None  # the person's Entra object id (for now their staff id); None for a team
+    aad_object_id: str | None = None  # the person's Entra object id (lower case); None for a team
     teams_user_id: str | None = None  # the person's Teams id (29:...)
     bot_id: str | None = None  # walkbot's own id in that conversation (28:...)
+    chat_id: str | None = None  # the staff id of the person it is with, once matched (personal scope)
     installed_at: datetime | None = None
 
 
@@ -140,8 +162,10 @@ class TeamsConversationRepo(Protocol):
         """Insert or update the reference of this conversation (one per conversation id in a school)."""
     def remove(self, school_id: int, conversation_id: str) -> bool:
         """Forget a conversation (walkbot uninstalled there); whether there was one."""
-    def personal(self, school_id: int, aad_object_id: str) -> TeamsConversation | None:
-        """This person's personal chat with walkbot, if walkbot is installed for them."""
+    def personal(self, school_id: int, chat_id: str) -> TeamsConversation | None:
+        """The personal chat with walkbot of the person with this staff id, if walkbot is installed for them."""
+    def by_aad(self, school_id: int, aad_object_id: str) -> TeamsConversation | None:
+        """The personal chat of the Teams user with this Entra object id, matched to a staff id or not yet."""
     def by_teams_user(self, school_id: int, teams_user_id: str) -> TeamsConversation | None:
         """The personal chat of the person with this Teams id (29:...)."""
     def all(self, school_id: int) -> list[TeamsConversation]: ...

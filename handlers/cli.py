@@ -38,36 +38,35 @@ def _school_config(path: str | None):
     return parse_school_config(read_school_yaml(text, source=path))
 
 
-def _save_school(store, config):
-    with store.uow() as uow:
-        school = uow.schools.save(config)
-        uow.commit()
-    return school
-
-
 def _load(args) -> int:
     from bot.domain.clock import SystemClock
-    from handlers.wiring import build
+    from handlers.wiring import build, save_school
 
     config = _school_config(args.school)
     _, store = build(db_url=args.db, clock=SystemClock())
     try:
-        school = _save_school(store, config)
+        loaded = save_school(store, config)
     finally:
         store.close()
+    school = loaded.school
     print(f"Loaded {school.name} (key {school.key}, policy {school.policy.preset_id}).")
+    moved = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in
+             ((loaded.visits, "visit"), (loaded.dialogues, "feedback dialogue"), (loaded.walks, "learning walk")) if n]
+    if moved:  # counts only: who and when went to the people themselves
+        print(f"Its calendar no longer allows the time of {', '.join(moved)} already booked: the people in them "
+              "have been told to choose a new time (walkbot notices lists the messages).")
     return 0
 
 
 def _console(args) -> int:
     from bot.domain.clock import SystemClock
     from handlers.console import Console, _moment
-    from handlers.wiring import build
+    from handlers.wiring import build, save_school
 
     config = _school_config(args.school)
     clock = FixedClock(SystemClock().now())
     bot, store = build(db_url=args.db, clock=clock)
-    school = _save_school(store, config)
+    school = save_school(store, config, clock).school
     if args.now:
         clock.set(_moment(args.now, school.calendar.tz))
     with store.uow() as uow:
@@ -196,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         from handlers.teams import package
         return package.main(given[2:])
     if given[:2] == ["teams", "serve"]:  # and the endpoint's (handlers/teams/server.py)
+        from handlers.scheduler import dispatch_beside_teams
         from handlers.teams import server
-        return server.main(given[2:])
+        return server.main(given[2:], on_start=dispatch_beside_teams)
     args = parser().parse_args(given)
     try:
         return args.run(args)

@@ -43,7 +43,7 @@ class Dispatcher:
         while True:
             report = dispatch_due(self.store.uow, self.transport, self.clock, self.settings)
             total.claimed += report.claimed
-            for outcome in ("sent", "retried", "deferred", "expired", "failed"):
+            for outcome in ("sent", "retried", "waiting", "deferred", "expired", "failed"):
                 getattr(total, outcome).extend(getattr(report, outcome))
             if report.claimed < self.settings.batch:
                 return total

@@ -16,8 +16,9 @@ from bot.reply.text import render
 
 
 def add_commands(sub) -> None:
-    dispatch = sub.add_parser("dispatch", help="send due notices and write the weekly digests, on their own "
-                                               "(SLACK_BOT_TOKEN; SLACK_API_URL for a stand-in)")
+    dispatch = sub.add_parser("dispatch", help="send due notices and write the weekly digests, on their own, "
+                                               "each school's through its own installation (Slack: SLACK_BOT_TOKEN "
+                                               "or OAuth's SLACK_CLIENT_ID...; Teams: TEAMS_APP_ID...)")
     dispatch.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then stop")
     dispatch.add_argument("--every", type=_between(0.1, 3600, float), default=3.0, metavar="SECONDS",
@@ -67,20 +68,19 @@ def _dispatch(args) -> int:
     from handlers.console import _moment
     from handlers.dispatcher import Dispatcher, worker_name
     from handlers.scheduler import build_scheduler
-    from handlers.slack.blocks import notice_message
-    from handlers.slack.transport import from_environment
+    from handlers.transports import from_environment
 
-    transport = from_environment(render=notice_message)
-    store = _store(args)
-    clock = SystemClock()
-    if args.now:
-        with store.uow() as uow:
-            schools = uow.schools.all()
-        clock = ShiftedClock(_moment(args.now, schools[0].calendar.tz if schools else timezone.utc))
-    settings = Settings(worker=worker_name(), batch=args.batch, lease=timedelta(seconds=args.lease),
-                        senders=args.senders)
-    dispatcher = Dispatcher(store, transport, clock, settings)
+    store, transport = _store(args), None
     try:
+        transport = from_environment(store)
+        clock = SystemClock()
+        if args.now:
+            with store.uow() as uow:
+                schools = uow.schools.all()
+            clock = ShiftedClock(_moment(args.now, schools[0].calendar.tz if schools else timezone.utc))
+        settings = Settings(worker=worker_name(), batch=args.batch, lease=timedelta(seconds=args.lease),
+                            senders=args.senders)
+        dispatcher = Dispatcher(store, transport, clock, settings)
         if args.once:
             dispatcher.run_periodic()
             print(summary(dispatcher.deliver_due()), flush=True)
@@ -96,12 +96,15 @@ def _dispatch(args) -> int:
         scheduler.shutdown(wait=True)  # lets a batch in hand finish, so nothing is left claimed
         return 0
     finally:
+        if transport is not None:
+            transport.close()
         store.close()
 
 
 def summary(report: DispatchReport) -> str:
-    return (f"Sent {len(report.sent)}, held back {len(report.retried)}, moved to school time "
-            f"{len(report.deferred)}, expired {len(report.expired)}, failed {len(report.failed)}.")
+    return (f"Sent {len(report.sent)}, held back {len(report.retried)}, waiting for walkbot to be installed "
+            f"{len(report.waiting)}, moved to school time {len(report.deferred)}, expired {len(report.expired)}, "
+            f"failed {len(report.failed)}.")
 
 
 def _list(args) -> int:

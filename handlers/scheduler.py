@@ -50,12 +50,37 @@ def build_scheduler(dispatcher: Dispatcher, *, every_seconds: float = DISPATCH_E
 
 
 def dispatch_beside_slack(runtime, clock: Clock | None = None) -> Callable[[], None]:
-    """The Slack app's on_start hook (handlers.slack.server): the dispatcher runs beside the app and
-    is stopped on the way out, letting a batch in hand finish."""
+    """The Slack app's on_start hook (handlers.slack.server): the dispatcher runs beside the app, each school's
+    notices going its own way (handlers.transports: this app's Slack, and Teams when its settings are set too),
+    and is stopped on the way out, letting a batch in hand finish."""
     from handlers.slack.blocks import notice_message
     from handlers.slack.transport import for_runtime
+    from handlers.teams import transport as teams
+    from handlers.transports import PerSchool
 
-    transport = for_runtime(runtime, render=notice_message)
-    scheduler = build_scheduler(Dispatcher(runtime.store, transport, clock or SystemClock()))
+    transport = PerSchool(runtime.store.uow, slack=for_runtime(runtime, render=notice_message),
+                          teams=teams.from_environment(runtime.store.uow))
+    return _beside(runtime.store, transport, clock)
+
+
+def dispatch_beside_teams(runtime, clock: Clock | None = None) -> Callable[[], None]:
+    """The Teams app's on_start hook (handlers.teams.server), as dispatch_beside_slack: this app's Teams, and
+    Slack when its settings are set too."""
+    from handlers.slack import transport as slack
+    from handlers.slack.blocks import notice_message
+    from handlers.teams.transport import for_runtime
+    from handlers.transports import PerSchool
+
+    transport = PerSchool(runtime.store.uow, slack=slack.from_environment(runtime.store.engine, render=notice_message),
+                          teams=for_runtime(runtime))
+    return _beside(runtime.store, transport, clock)
+
+
+def _beside(store, transport, clock: Clock | None) -> Callable[[], None]:
+    scheduler = build_scheduler(Dispatcher(store, transport, clock or SystemClock()))
     scheduler.start()
-    return lambda: scheduler.shutdown(wait=True)
+
+    def stop() -> None:
+        scheduler.shutdown(wait=True)
+        transport.close()
+    return stop

@@ -8,9 +8,11 @@ from pathlib import Path
 import yaml
 
 from bot.chat.router import Walkbot
-from bot.domain.school import School, parse_school_config
+from bot.domain.clock import SystemClock
+from bot.domain.school import School, SchoolConfig, parse_school_config
 from bot.errors import InputError
 from bot.ports import Clock
+from bot.usecases import roster
 from storage.db import Store, open_store
 
 DEFAULT_DB = "sqlite:///walkbot.db"
@@ -36,13 +38,14 @@ def read_school_file(path: str | Path | None) -> dict:
         raise InputError(f"{path or 'The demo school'} is not valid YAML: {err}")
 
 
-def load_school(store: Store, path: str | Path | None) -> School:
+def load_school(store: Store, path: str | Path | None, clock: Clock | None = None) -> School:
     """Load (or re-load: it updates, never duplicates) a school.yml into the store."""
-    config = parse_school_config(read_school_file(path))
-    with store.uow() as uow:
-        school = uow.schools.save(config)
-        uow.commit()
-    return school
+    return save_school(store, parse_school_config(read_school_file(path)), clock).school
+
+
+def save_school(store: Store, config: SchoolConfig, clock: Clock | None = None) -> roster.Loaded:
+    """A school.yml's school and staff, saved; what its calendar no longer allows ahead is told to the people in it."""
+    return roster.load_school(config, store.uow(), clock or SystemClock())
 
 
 def build(*, db_url: str | None = None, clock: Clock) -> tuple[Walkbot, Store]:

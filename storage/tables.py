@@ -50,6 +50,8 @@ class SchoolRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     config: Mapped[dict[str, Any]] = mapped_column(JSON)  # the school.yml document
     slack_team_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Not unique: a local authority's tenant (Glow) holds many schools.
+    teams_tenant_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -69,9 +71,11 @@ class StaffRow(Base):
     # Where the entry comes from: "school.yml", or "chat" (/visit staff add). Re-loading school.yml
     # retires only the people it used to list, never those SLT added in chat.
     source: Mapped[str] = mapped_column(String(20), default="school.yml", server_default="school.yml")
+    email: Mapped[str | None] = mapped_column(String(254))  # lower case
 
 
 Index("ix_staff_school_id_lower_handle", StaffRow.school_id, func.lower(StaffRow.handle))
+Index("ix_staff_school_id_email", StaffRow.school_id, StaffRow.email)
 
 
 class WalkRow(Base):
@@ -87,6 +91,9 @@ class WalkRow(Base):
     focus: Mapped[str] = mapped_column(Text)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     announce_at: Mapped[datetime | None]
+    purpose: Mapped[str | None] = mapped_column(Text)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    report_shared_at: Mapped[datetime | None]
 
     walkers: Mapped[list[WalkWalkerRow]] = relationship(
         order_by="WalkWalkerRow.position", cascade="all, delete-orphan", lazy="selectin"
@@ -99,6 +106,19 @@ class WalkWalkerRow(Base):
     walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True)
     chat_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class WalkFindingRow(Base):
+    """What walkers recorded on a learning walk (bot.domain.model.Finding): the walk's, never a room's."""
+
+    __tablename__ = "walk_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime]
 
 
 class VisitRow(Base):
@@ -174,6 +194,8 @@ class NoticeRow(Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sent', 'superseded', 'failed', 'expired')", name="status"),
         Index("ix_notices_status_due_at", "status", "due_at"),
+        # Each person's in order: an earlier pending notice to the same person holds a later one back.
+        Index("ix_notices_school_id_recipient_status_due_at", "school_id", "recipient", "status", "due_at"),
         Index("ix_notices_visit_id", "visit_id"),
         Index("ix_notices_walk_id", "walk_id"),
     )
@@ -198,6 +220,8 @@ class NoticeRow(Base):
     lease_until: Mapped[datetime | None]  # ...until then, by the database's clock
     message_id: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # While walkbot cannot reach the recipient yet, why (bot.notices.delivery.Reach): what SLT's overview lists.
+    waiting_for: Mapped[str | None] = mapped_column(String(20))
 
 
 class ConcernRow(Base):
@@ -209,11 +233,14 @@ class ConcernRow(Base):
     routed_to: Mapped[str | None] = mapped_column(ID)
     text: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime]
+    about: Mapped[str | None] = mapped_column(ID)  # whom it concerns: never its recipient
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))  # unsafe practice seen
 
 
 class ObjectionRow(Base):
     __tablename__ = "objections"
-    __table_args__ = (Index("ix_objections_school_id_teacher", "school_id", "teacher"),)
+    __table_args__ = (Index("ix_objections_school_id_teacher", "school_id", "teacher"),
+                      Index("ix_objections_school_id_visit_id", "school_id", "visit_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
@@ -222,6 +249,10 @@ class ObjectionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime]
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
+    routed_to: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")  # ObjectionStatus
+    settled_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
 
 
 # Tables in the same database that slack_sdk describes, not this file: its OAuth installation and
@@ -244,6 +275,7 @@ class TeamsConversationRow(Base):
         UniqueConstraint("school_id", "conversation_id"),
         Index("ix_teams_conversations_school_id_aad_object_id", "school_id", "aad_object_id"),
         Index("ix_teams_conversations_school_id_teams_user_id", "school_id", "teams_user_id"),
+        Index("ix_teams_conversations_school_id_chat_id", "school_id", "chat_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -255,4 +287,5 @@ class TeamsConversationRow(Base):
     aad_object_id: Mapped[str | None] = mapped_column(ID)
     teams_user_id: Mapped[str | None] = mapped_column(String(200))
     bot_id: Mapped[str | None] = mapped_column(String(200))
+    chat_id: Mapped[str | None] = mapped_column(ID)  # the staff id of the person (personal scope), once matched
     installed_at: Mapped[datetime] = mapped_column(default=_now)

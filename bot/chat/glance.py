@@ -5,9 +5,24 @@ from __future__ import annotations
 from bot.domain.model import Visit, VisitStatus
 from bot.domain.school import School
 from bot.domain.words import visit_line, walk_line, when_text
+from bot.notices.delivery import Reach
 from bot.reply.actions import teacher_answers, visitor_answers
 from bot.reply.card import Action, Card, Say, Section, Style, Verb
-from bot.usecases.results import Overview, VisitList
+from bot.usecases.results import Overview, Unreached, VisitList
+
+# Whom walkbot cannot reach yet, and how the school puts it right; their messages wait meanwhile.
+UNREACHED = {
+    Reach.TEAMS_PERSON: ("Not reachable in Teams yet:",
+                         "walkbot reaches people once it is installed for them: add walkbot to your Teams app setup "
+                         "policy (Teams admin centre → Teams apps → Setup policies), or they can add it from Apps. "
+                         "Their messages wait, and go once it is."),
+    Reach.TEAMS_TEAM: ("Not reachable in Teams yet:",
+                       "walkbot posts walk programmes in the staff channel once it is in that team: add walkbot to "
+                       "the staff team (the team's … menu → Manage team → Apps). The programme waits until then."),
+    Reach.NO_INSTALLATION: ("walkbot is not installed for the school yet:",
+                            "walkbot has no way into the school's chat: install it in the school's Slack workspace, "
+                            "or link the school to its Teams tenant in school.yml. Messages wait until then."),
+}
 
 
 def awaiting_answer(school: School, visit: Visit, names, me: str) -> Section:
@@ -56,7 +71,15 @@ def overview_card(result: Overview, flash: str | None = None) -> Card:
             f"  {row.teacher.name}: {' · '.join(map(str, row.lines)) or 'no caps'}" for row in result.counts)
             or ("No one on the staff list teaches.",)))
         sections.append(Section("Learning walks planned:", walks or ("None for the rest of this session.",)))
+    sections += [unreached_section(u) for u in result.unreached]
     return Card(f"walkbot · {school.name}", tuple(sections))
+
+
+def unreached_section(unreached: Unreached) -> Section:
+    """Who walkbot has messages for but cannot reach yet, and what puts it right."""
+    title, fix = UNREACHED[unreached.reach]
+    who = unreached.names + (("the staff channel",) if unreached.channel else ())
+    return Section(title, (f"  {', '.join(who)}",), notes=(fix,))
 
 
 

@@ -8,8 +8,9 @@ from bot.chat.reader import Reader, is_number, quoted, tokens
 from bot.chat.usage import KINDS, ROLES, USAGE, command_list, help_text
 from bot.chat.when import looks_like_duration, parse_duration, parse_time_or_period
 from bot.domain.calendar import SchoolCalendar
-from bot.domain.model import Role, VisitKind
+from bot.domain.model import FindingKind, Role, VisitKind
 from bot.errors import InputError
+from bot.reply.card import Say, line
 from bot.usecases import commands as c
 
 __all__ = ["help_text", "parse", "tokens"]
@@ -26,7 +27,8 @@ def parse(text: str, *, school_id: int, actor: str, today: date, calendar: Schoo
         raise InputError("Say what you'd like to do.", usage=command_list())
     head = words.pop(0).lower().lstrip("/")
     if head not in ("visit", "walk"):
-        raise InputError(f"walkbot knows /visit and /walk, not '{head}'.", usage=command_list())
+        raise InputError(line("walkbot knows ", Say("visit"), " and ", Say("walk"), f", not '{head}'."),
+                         usage=command_list())
     if not words:
         return c.Help(**base)
     verb = words.pop(0).lower()
@@ -35,7 +37,7 @@ def parse(text: str, *, school_id: int, actor: str, today: date, calendar: Schoo
         name = f"staff {words.pop(0).lower() if words else 'list'}"
     if name not in USAGE and name != "walk help":
         said = name if name.startswith("staff") else verb
-        raise InputError(f"There is no command '/{head} {said}'.", usage=command_list())
+        raise InputError(line(f"There is no command '{said}' after ", Say(head), "."), usage=command_list())
     r = Reader(words, name, today=today, calendar=calendar)
     if verb == "help":
         return c.Help(**base, topic=" ".join(r.words) or None)
@@ -118,11 +120,28 @@ def _record(r: Reader, base: dict) -> c.Command:
 def _object(r: Reader, base: dict) -> c.Command:
     visit_id = r.visit_id()
     observer = r.mention("the observer") if r.peek() and r.peek().startswith("@") else None
+    word = (r.peek() or "").lower()
+    if word in ("resolve", "resolved"):
+        r.take(word)
+        return c.ResolveObjection(**base, visit_id=visit_id, observer=observer,
+                                  how=r.rest_as_text("how it was resolved, in quotes"))
+    if word in ("withdraw", "withdrawn") and len(r.words) == 1:  # a reason may begin with the word
+        r.take(word)
+        return c.WithdrawObjection(**base, visit_id=visit_id, observer=observer)
     return c.ObjectToObserver(**base, visit_id=visit_id, observer=observer, reason=r.rest_as_text("why, in quotes"))
 
 
 def _concern(r: Reader, base: dict) -> c.Command:
-    return c.RaiseConcern(**base, text=r.rest_as_text("your concern, in quotes"))
+    about = None
+    if (r.peek() or "").lower() == "about" and len(r.words) > 1 and r.words[1].startswith("@"):
+        r.take("about")
+        about = r.mention("whom it concerns, like @dan")
+    return c.RaiseConcern(**base, about=about, text=r.rest_as_text("your concern, in quotes"))
+
+
+def _unsafe(r: Reader, base: dict) -> c.Command:
+    visit_id = r.visit_id()
+    return c.ReportUnsafePractice(**base, visit_id=visit_id, text=r.rest_as_text("what you saw, in quotes"))
 
 
 def _list(r: Reader, base: dict) -> c.Command:
@@ -204,11 +223,11 @@ def _walk_plan(r: Reader, base: dict) -> c.Command:
         end_time = r.calendar.period(last).end
     if end_time <= start:
         raise r.fail("The walk must end after it starts.")
-    focus, walkers, rooms, room_minutes = None, (), (), None
+    walkers, rooms, room_minutes, said = (), (), None, {}
     while r.more():
         word = r.take("more").lower()
-        if word == "focus":
-            focus = r.text("the focus in quotes")
+        if word in ("focus", "purpose", "feedback"):  # as /visit propose writes focus and feedback
+            said[word] = r.text(f"the {word} in quotes")
         elif word in ("walkers", "with", "by"):
             walkers = r.mentions()
             if not walkers:
@@ -223,19 +242,54 @@ def _walk_plan(r: Reader, base: dict) -> c.Command:
                 r.take("each")
         else:
             raise r.fail(f"I didn't understand {quoted(word)}.")
-    return c.PlanWalk(**base, day=day, start=start, end=end_time, focus=focus, walkers=walkers,
-                      rooms=rooms, room_minutes=room_minutes)
+    return c.PlanWalk(**base, day=day, start=start, end=end_time, focus=said.get("focus"), walkers=walkers,
+                      rooms=rooms, room_minutes=room_minutes, purpose=said.get("purpose"),
+                      feedback=said.get("feedback"))
+
+
+_FINDING_WORDS = {"strength": FindingKind.STRENGTH, "strengths": FindingKind.STRENGTH,
+                  "excellence": FindingKind.EXCELLENCE, "next": FindingKind.NEXT_STEP,
+                  "next-step": FindingKind.NEXT_STEP, "next_step": FindingKind.NEXT_STEP}
+
+
+def _walk_findings(r: Reader, base: dict) -> c.Command:
+    """`walk findings 3 strength "..." next "..."`: one or more findings, each its kind then its words."""
+    walk_id = _walk_number(r)
+    findings = []
+    while r.more() or not findings:
+        word = r.take('a finding, like strength "..."').lower()
+        kind = _FINDING_WORDS.get(word)
+        if kind is None:
+            raise r.fail(f"{quoted(word)} is not a kind of finding: say strength, excellence or next.")
+        findings.append((kind, r.text(f"the {kind} in quotes")))
+    return c.RecordFindings(**base, walk_id=walk_id, findings=tuple(findings))
+
+
+def _walk_report(r: Reader, base: dict) -> c.Command:
+    walk_id = _walk_number(r)
+    if r.more():
+        word = r.take("share").lower()
+        if word != "share":
+            raise r.fail(f"I didn't understand {quoted(word)}: say share to send the report to all staff.")
+        r.done()
+        return c.ShareReport(**base, walk_id=walk_id)
+    return c.ShowReport(**base, walk_id=walk_id)
+
+
+def _walk_number(r: Reader) -> int:
+    word = r.take("which walk (its number)").removeprefix("#")
+    if not is_number(word):
+        raise r.fail(f"{quoted(word)} is not a walk number; use the number walkbot gave it, e.g. 3.")
+    return int(word)
 
 
 def _walk_id(cls, reason: bool = False):
     def parse_it(r: Reader, base: dict) -> c.Command:
-        word = r.take("which walk (its number)").removeprefix("#")
-        if not is_number(word):
-            raise r.fail(f"{quoted(word)} is not a walk number; use the number walkbot gave it, e.g. 3.")
+        walk_id = _walk_number(r)
         if reason:
-            return cls(**base, walk_id=int(word), reason=r.rest_as_text("why, in quotes"))
+            return cls(**base, walk_id=walk_id, reason=r.rest_as_text("why, in quotes"))
         r.done()
-        return cls(**base, walk_id=int(word))
+        return cls(**base, walk_id=walk_id)
     return parse_it
 
 
@@ -262,6 +316,7 @@ _PARSERS = {
     "list": _list,
     "limits": _limits,
     "concern": _concern,
+    "unsafe": _unsafe,
     "staff add": _staff_add,
     "staff remove": _staff_remove,
     "staff list": _staff_list,
@@ -269,4 +324,6 @@ _PARSERS = {
     "walk list": _walk_list,
     "walk show": _walk_id(c.ShowWalk),
     "walk cancel": _walk_id(c.CancelWalk, reason=True),
+    "walk findings": _walk_findings,
+    "walk report": _walk_report,
 }

@@ -18,8 +18,9 @@ def keepable(text: str) -> bool:
     return not any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
 
 
-# A person as the command language names one: @handle, or @ and the chat id a surface put there.
-_PERSON = re.compile(r"@[\w.\-]+")
+# A person as the command language names one: @handle, or @ and the staff id a surface put there (a chat
+# user id, or the email a Teams school lists someone by).
+_PERSON = re.compile(r"@[\w.\-]+(?:@[\w\-]+(?:\.[\w\-]+)+)?")
 
 
 def quoted(word: str, longest: int = 30) -> str:

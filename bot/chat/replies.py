@@ -12,6 +12,7 @@ from bot.chat.usage import TYPED_HINTS
 from bot.domain.school import School
 from bot.domain.words import kind_words, role_words, visit_line, walk_line, when_text
 from bot.errors import InputError, Refused, WalkbotError
+from bot.notices import words
 from bot.reply.card import (
     Action,
     Card,
@@ -29,6 +30,7 @@ from bot.usecases.results import (
     Member,
     Outcome,
     Overview,
+    ReportOutcome,
     Said,
     StaffChange,
     StaffList,
@@ -39,6 +41,7 @@ from bot.usecases.results import (
     WalkDone,
     WalkList,
     WalkOutcome,
+    WalkReport,
 )
 
 __all__ = ["overview_card", "problem", "refusal", "reply", "settled"]
@@ -77,6 +80,12 @@ _DONE: dict[Outcome, Callable[[VisitDone], object]] = {
     Outcome.RECORD_AGREED: lambda r: f"The record of dialogue for visit #{r.visit.id} is agreed by everyone and kept.",
     Outcome.RECORD_AGREED_BY_YOU: lambda r: (f"You agreed the record of dialogue for visit #{r.visit.id}; waiting for "
                                              "the others."),
+    Outcome.HELD_DATE_ONLY: lambda r: (f"Visit #{r.visit.id} marked as held; its date is kept. Peer visits here keep "
+                                       "only the date, so no feedback dialogue or record is asked for "
+                                       f"({r.school.policy.cite('peer_visits_date_only', r.visit.kind)})."),
+    Outcome.WALK_ROOM_HELD: lambda r: line(f"Visit #{r.visit.id} marked as held. A learning walk's rooms have no "
+                                           "feedback dialogue of their own: the walkers record the walk's findings, ",
+                                           Say(f'walk findings {r.visit.walk_id} strength "..."'), "."),
 }
 
 
@@ -143,7 +152,9 @@ def _(result: WalkDone) -> Card:
     w, school = result.walk, result.school
     cal = school.calendar
     head = (f"Learning walk #{w.id}, {cal.local(w.start):%a %-d %b %Y %H:%M}–{cal.local(w.end):%H:%M}, "
-            f"focus: {w.focus} · walking: {', '.join(result.names.get(x, x) for x in w.walkers)}")
+            f"focus: {w.focus} · walking: {', '.join(result.names.get(x, x) for x in w.walkers)}"
+            + "".join(f" · {label}: {said}" for label, said in (("purpose", w.purpose), ("feedback", w.feedback))
+                      if said))
     match result.what:
         case WalkOutcome.PLANNED:
             lines = [f"Planned {head}.", f"The programme goes to all staff {when_text(school, w.announce_at)}."]
@@ -152,8 +163,25 @@ def _(result: WalkDone) -> Card:
         case WalkOutcome.SHOWN:
             lines = [head + (" (cancelled)" if w.cancelled else "")]
     lines += [f"  room: {visit_line(school, v, result.names)} [{v.status}]" for v in result.room_visits]
-    lines += [f"  not booked: {name}'s room — {why}" for name, why in result.room_refusals]
     return card(*lines, tone=Tone.INFO if result.what is WalkOutcome.SHOWN else Tone.DONE)
+
+
+@reply.register
+def _(result: WalkReport) -> Card:
+    w = result.walk
+    report = words.walk_report(result.school, w, result.findings, result.rooms_visited)
+    n = len(result.findings)
+    match result.what:
+        case ReportOutcome.RECORDED:
+            return card(f"Recorded your findings for learning walk #{w.id} ({n} so far). The {result.told} "
+                        f"teacher{'s' if result.told != 1 else ''} whose classes it visited have been told they can "
+                        "read them.", tone=Tone.DONE)
+        case ReportOutcome.SHARED:
+            return report.but(title=f"Shared with all staff: {report.title}", tone=Tone.DONE)
+        case ReportOutcome.SHOWN:
+            share = () if w.report_shared_at else (Section(lines=(line("SLT share it with all staff: ",
+                                                                       Say(f"walk report {w.id} share"), "."),)),)
+            return report.but(sections=(*report.sections, *share), tone=Tone.INFO)
 
 
 @reply.register
@@ -236,5 +264,5 @@ def problem(err: WalkbotError, school: School | None = None) -> Card:
     """Why a request did nothing, and how to say it right."""
     if isinstance(err, Refused):
         return refusal(err, school)
-    usage = err.usage.splitlines() if isinstance(err, InputError) and err.usage else []
+    usage = err.usage if isinstance(err, InputError) and err.usage else ()
     return card(err.line, *usage, tone=Tone.PROBLEM)

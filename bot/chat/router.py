@@ -32,7 +32,10 @@ SERVICES: dict[type, Callable] = {
     c.WriteRecord: after.write_record,
     c.AgreeRecord: after.agree_record,
     c.ObjectToObserver: concerns.object_to_observer,
+    c.ResolveObjection: concerns.resolve_objection,
+    c.WithdrawObjection: concerns.withdraw_objection,
     c.RaiseConcern: concerns.raise_concern,
+    c.ReportUnsafePractice: concerns.report_unsafe_practice,
     c.ShowVisit: lookups.show_visit,
     c.ListVisits: lookups.list_visits,
     c.ShowLimits: lookups.show_limits,
@@ -40,6 +43,9 @@ SERVICES: dict[type, Callable] = {
     c.ListWalks: walks.list_walks,
     c.ShowWalk: walks.show_walk,
     c.CancelWalk: walks.cancel_walk,
+    c.RecordFindings: walks.record_findings,
+    c.ShowReport: walks.show_report,
+    c.ShareReport: walks.share_report,
     c.AddStaff: roster.add_staff,
     c.RemoveStaff: roster.remove_staff,
     c.ListStaff: roster.list_staff,
@@ -84,7 +90,7 @@ class Walkbot:
             today = school.calendar.local(self.clock.now()).date()
             cmd = parse(text, school_id=school_id, actor=actor, today=today, calendar=school.calendar)
             if isinstance(cmd, c.Help):
-                return Reply(card(*help_text(cmd.topic).splitlines()))
+                return Reply(card(*help_text(cmd.topic)))
             return self.run(cmd, school, typed=True)
         except Exception as err:
             return _failure(err, school, "reading a command", typed=True)

@@ -17,11 +17,28 @@ class Term:
 
 
 @dataclass(frozen=True)
+class InspectionPeriod:
+    """Dates SLT declare for an inspection (HMIe, Ofsted, a VSE): inspection visits are recorded only inside them."""
+
+    body: str
+    start: date
+    end: date
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def __str__(self) -> str:
+        return f"{self.body} inspection, {self.start:%a %-d %b} to {self.end:%a %-d %b %Y}"
+
+
+@dataclass(frozen=True)
 class Session:
-    """A school year ("session" in Scotland)."""
+    """A school year ("session" in Scotland), with what the school set for it in school.yml."""
 
     name: str
     terms: tuple[Term, ...]
+    focus_areas: tuple[str, ...] = ()  # this session's priorities from the school improvement plan
+    inspections: tuple[InspectionPeriod, ...] = ()
 
     @property
     def start(self) -> date:
@@ -70,6 +87,11 @@ class SchoolCalendar:
             if session.start <= day <= session.end:
                 return session
         return None
+
+    def inspection_on(self, day: date) -> InspectionPeriod | None:
+        """The inspection period SLT declared that covers `day`, if any."""
+        session = self.session_of(day)
+        return next((p for p in session.inspections if day in p), None) if session else None
 
     def holiday_on(self, day: date) -> bool:
         return any(first <= day <= last for first, last in self.holidays)

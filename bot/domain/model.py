@@ -13,10 +13,15 @@ class Role(StrEnum):
     TEACHER = "teacher"
     PROMOTED = "promoted"
     SLT = "slt"
+    HEAD = "head"  # the head teacher: unsafe practice is reported to them (000 Conduct)
     SUPPORT = "support"
     GOVERNOR = "governor"
     LA_OFFICER = "la_officer"
     ADMIN = "admin"
+
+
+# The head teacher leads SLT and is promoted staff: whatever either may do, so may the head.
+IMPLIED_ROLES: dict[Role, frozenset[Role]] = {Role.HEAD: frozenset({Role.SLT, Role.PROMOTED})}
 
 
 class VisitKind(StrEnum):
@@ -55,6 +60,12 @@ class Staff:
     handle: str | None = None  # a short name people type: @tom
     line_manager: str | None = None  # chat_id of the line manager
     active: bool = True
+    email: str | None = None  # lower case; how Teams finds a person listed by email on first contact
+
+    def __post_init__(self) -> None:
+        implied = frozenset().union(*(IMPLIED_ROLES.get(role, ()) for role in self.roles))
+        if not implied <= self.roles:
+            object.__setattr__(self, "roles", frozenset(self.roles) | implied)
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -130,6 +141,29 @@ class Walk:
     walkers: tuple[str, ...]
     cancelled: bool = False
     announce_at: datetime | None = None
+    purpose: str | None = None  # why the school walks (Durants §2 shares "the purpose and the focus")
+    feedback: str | None = None  # how staff hear what the walk found (004 §3 "feedback arrangements")
+    report_shared_at: datetime | None = None  # when SLT shared its report with all staff
+
+
+class FindingKind(StrEnum):
+    """What a walker records against the walk's focus (Durants outcomes: "strengths and areas of excellence")."""
+
+    STRENGTH = "strength"
+    EXCELLENCE = "excellence"  # an area of excellence
+    NEXT_STEP = "next step"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a learning walk found, about practice across the rooms visited: never about a named teacher."""
+
+    id: int | None
+    walk_id: int
+    author: str  # chat_id of the walker
+    kind: FindingKind
+    text: str
+    written_at: datetime
 
 
 class NoticeKind(StrEnum):
@@ -148,11 +182,20 @@ class NoticeKind(StrEnum):
     RECORD = "record"
     RECORD_AGREED = "record.agreed"
     OBJECTION = "objection"
+    OBJECTION_RESOLVED = "objection.resolved"  # to the teacher: how it was resolved at school level
+    OBJECTION_WITHDRAWN = "objection.withdrawn"  # to whoever it was passed to
     CONCERN = "concern"
+    UNSAFE_PRACTICE = "unsafe.practice"  # to the head teacher (000 Conduct)
     STAFF_ADDED = "staff.added"
     WALK_ANNOUNCEMENT = "walk.announcement"
     WALK_CANCELLED = "walk.cancelled"
+    WALK_NOTE = "walk.note"  # to a room's teacher: a walker wrote a note about their class
+    WALK_FINDINGS = "walk.findings"  # to the teachers whose classes were visited: findings exist, and where to read them
+    WALK_REPORT = "walk.report"  # the walk's report, to all staff
+    # school.yml, loaded again, no longer allows a visit's, a dialogue's or a walk's time (a holiday added)
+    CALENDAR_CHANGED = "calendar.changed"
     DIGEST = "digest"
+    ANSWER = "answer"  # walkbot's answer to someone, which their chat would not take at once (Teams' limits)
     # Planned from a visit's or a walk's state (bot.notices.reminders):
     REMINDER = "reminder"
     REMINDER_SOON = "reminder.soon"
@@ -195,12 +238,22 @@ class Notice:
 
 @dataclass(frozen=True)
 class Concern:
+    """A concern raised, or unsafe practice reported after a visit (`visit_id`), and whom it went to."""
+
     id: int | None
     school_id: int
     raised_by: str
     routed_to: str | None
     text: str
     raised_at: datetime
+    about: str | None = None  # the chat_id of whom it concerns, who never receives it
+    visit_id: int | None = None
+
+
+class ObjectionStatus(StrEnum):
+    OPEN = "open"  # the observer is not booked into the teacher's lessons
+    RESOLVED = "resolved"  # at school level (004 §9), by whoever it was passed to
+    WITHDRAWN = "withdrawn"  # by the teacher
 
 
 @dataclass(frozen=True)
@@ -212,3 +265,10 @@ class Objection:
     reason: str
     raised_at: datetime
     visit_id: int | None = None
+    routed_to: str | None = None  # who resolves it: never the observer
+    status: ObjectionStatus = ObjectionStatus.OPEN
+    settled_at: datetime | None = None
+    resolution: str | None = None  # how it was resolved, as the resolver put it
+
+    def but(self, **changes) -> "Objection":
+        return replace(self, **changes)

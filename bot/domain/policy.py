@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, time
 from functools import cache
 from importlib import resources
 from typing import Any, Mapping
@@ -23,7 +23,7 @@ PRESET_IDS = (
 
 @dataclass(frozen=True)
 class ParamSpec:
-    kind: str  # "int", "bool", "kinds", "roles", "lines"
+    kind: str  # "int", "bool", "kinds", "roles", "lines", "hours"
     meaning: str
     nullable: bool = False  # None means "this agreement sets no such limit"
 
@@ -42,18 +42,23 @@ PARAMS: dict[str, ParamSpec] = {
     "formal_visits_per_session": ParamSpec("int", "Establishment-led formal visits per teacher per session", True),
     "formal_kinds": ParamSpec("kinds", "Kinds of visit counted as formal"),
     "inspection_visits_count": ParamSpec("bool", "Inspection and review visits count towards the caps"),
+    "inspections_in_declared_period": ParamSpec("bool", "Inspection visits only inside a declared inspection period, without agreement"),
     "walks_per_term": ParamSpec("int", "Learning walks per term", True),
     "walks_per_year": ParamSpec("int", "Learning walks per session", True),
     "walk_announce_in_week_before": ParamSpec("bool", "The walk programme goes to all staff in the week before the walk week"),
     "walk_notice_school_days": ParamSpec("int", "Otherwise: school days' notice of a walk programme"),
     "focus_required_kinds": ParamSpec("kinds", "Kinds of visit that need an agreed focus"),
     "focus_not_about_individual": ParamSpec("bool", "A focus may not be about one person's performance"),
+    "focus_from_improvement_plan": ParamSpec("bool", "A learning walk's focus is one of this session's focus areas (school.yml)"),
+    "not_for_procedures": ParamSpec("bool", "Visits are no part of disciplinary or competence procedures: no focus gathers evidence for them"),
     "feedback_required_kinds": ParamSpec("kinds", "Kinds of visit whose feedback arrangements are agreed beforehand"),
     "visitor_roles": ParamSpec("roles", "Who may visit"),
     "prd_promoted_visitor": ParamSpec("bool", "At least one PRD visit by a promoted member of staff (a warning)"),
     "pro_forma_shared_before": ParamSpec("bool", "Any note-taking pro forma is shared before the visit"),
     "dialogue_within_school_days": ParamSpec("int", "Feedback dialogue held within this many school days"),
     "dialogue_minutes": ParamSpec("int", "Length of the feedback dialogue, in minutes"),
+    "dialogue_hours": ParamSpec("hours", "When on a school day a feedback dialogue may be held (after school too)"),
+    "record_after_dialogue": ParamSpec("bool", "The record of dialogue is written once the feedback dialogue is arranged"),
     "peer_visits_date_only": ParamSpec("bool", "Peer visits keep only the date: no written notes"),
     "no_grades": ParamSpec("bool", "Notes carry no tick boxes or grades"),
     "teacher_sees_records": ParamSpec("bool", "The teacher visited sees every written record of the visit"),
@@ -67,6 +72,23 @@ PARAMS: dict[str, ParamSpec] = {
     "dialogue_nudge_every_school_days": ParamSpec("int", "Nudge both sides every this many school days until the record of dialogue is agreed (0: never)"),
     "conduct": ParamSpec("lines", "Conduct lines carried in every reminder to observers"),
 }
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A span of the day, like the hours a feedback dialogue may be held."""
+
+    start: time
+    end: time
+
+    def __contains__(self, span: tuple[time, time]) -> bool:
+        return self.start <= span[0] and span[1] <= self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+    def __repr__(self) -> str:  # how an override of it is quoted
+        return f"'{self.start:%H:%M}-{self.end:%H:%M}'"
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,8 @@ class Param:
     local_default: bool = False
     why: str | None = None  # for a local default: why this number
     override: Override | None = None
+    # Where the clause speaks of one kind of visit only (a learning walk's, say): what applies to other kinds.
+    by_kind: tuple[tuple[VisitKind, "Param"], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,8 +145,14 @@ class Policy:
             return params[name].value
         raise AttributeError(name)
 
-    def cite(self, name: str) -> Citation:
-        return Citation(self.title, self.document, self.params[name])
+    def cite(self, name: str, kind: VisitKind | None = None) -> Citation:
+        """Where the rule comes from; for a kind of visit, the clause that applies to that kind."""
+        param = self.params[name]
+        for k, clause in param.by_kind:
+            if k == kind:
+                param = replace(clause, value=param.value, override=param.override)
+                break
+        return Citation(self.title, self.document, param)
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> "Policy":
         params = dict(self.params)
@@ -171,6 +201,15 @@ def _check_value(name: str, value: Any, where: str) -> Any:
         except (ValueError, TypeError):
             allowed = ", ".join(e.value for e in enum)
             raise InputError(f"{where}: '{name}' must be a list drawn from: {allowed}.")
+    if spec.kind == "hours":
+        first, dash, last = str(value).partition("-")
+        try:
+            hours = Hours(*(time(*map(int, t.strip().split(":"))) for t in (first, last))) if dash else None
+        except (TypeError, ValueError):
+            hours = None
+        if hours is None or hours.end <= hours.start:
+            raise InputError(f"{where}: '{name}' must be a span of the day, like \"08:00-17:30\", not {value!r}.")
+        return hours
     if spec.kind == "lines":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise InputError(f"{where}: '{name}' must be a list of sentences.")
@@ -185,30 +224,50 @@ def load_preset(preset_id: str) -> Policy:
     text = resources.files("bot.presets").joinpath(f"{preset_id}.yml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     params = {}
+    kind_clauses = data.get("kind_clauses") or {}
     for name in PARAMS:
         raw = data["params"].get(name)
         if raw is None:
             raise InputError(f"Preset {preset_id} does not state '{name}'.")
-        params[name] = Param(
-            name=name,
-            value=_check_value(name, raw.get("value"), f"preset {preset_id}"),
-            clause=raw.get("clause"),
-            quote=raw.get("quote"),
-            local_default=bool(raw.get("local_default", False)),
-            why=raw.get("why"),
-        )
-    unknown = set(data["params"]) - set(PARAMS)
+        params[name] = replace(_sourced(name, raw), value=_check_value(name, raw.get("value"), f"preset {preset_id}"),
+                               by_kind=_by_kind(preset_id, name, kind_clauses.get(name) or ()))
+    unknown = (set(data["params"]) | set(kind_clauses)) - set(PARAMS)
     if unknown:
         raise InputError(f"Preset {preset_id} states unknown rules: {', '.join(sorted(unknown))}.")
     return Policy(preset_id, data["title"], data["document"], data.get("summary", ""), params)
 
 
+def _sourced(name: str, raw: Mapping[str, Any]) -> Param:
+    return Param(name=name, value=None, clause=raw.get("clause"), quote=raw.get("quote"),
+                 local_default=bool(raw.get("local_default", False)), why=raw.get("why"))
+
+
+def _by_kind(preset_id: str, name: str, entries) -> tuple[tuple[VisitKind, Param], ...]:
+    """A preset's kind_clauses for one rule: [{kinds: [...], clause, quote} or {kinds: [...], local_default, why}]."""
+    found: dict[VisitKind, Param] = {}
+    for entry in entries:
+        source = _sourced(name, entry)
+        if not (source.local_default and source.why) and not (source.clause and source.quote):
+            raise InputError(f"Preset {preset_id}: a kind_clauses entry of '{name}' needs a clause and quote, or "
+                             "local_default and why.")
+        for kind in _check_value("observation_kinds", entry.get("kinds"), f"preset {preset_id} kind_clauses"):
+            if kind in found:
+                raise InputError(f"Preset {preset_id}: kind_clauses of '{name}' give {kind} twice.")
+            found[kind] = source
+    return tuple(sorted(found.items()))
+
+
 def policy_table(policy: Policy) -> str:
-    """A preset as a readable table: rule, value, and where it comes from."""
+    """A preset as a readable table: rule, value, and where it comes from (for each kind of visit, where
+    its clause speaks of one kind only)."""
     rows = [("rule", "value", "source")]
     for name, spec in PARAMS.items():
         p = policy.params[name]
         rows.append((spec.meaning, _show(p.value), _source(p)))
+        by_source: dict[str, list[str]] = {}
+        for kind, clause in p.by_kind:
+            by_source.setdefault(_source(clause), []).append(kind.value)
+        rows += [(f"  … for {', '.join(kinds)}", "", source) for source, kinds in by_source.items()]
     width0 = max(len(r[0]) for r in rows)
     width1 = min(max(len(r[1]) for r in rows), 40)
     lines = [f"{policy.title}  [{policy.preset_id}]", f"Source: {policy.document}", ""]

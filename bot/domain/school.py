@@ -6,21 +6,26 @@ the whole document and reports every problem at once, each at its line (a plain 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any, Mapping
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.domain.calendar import Period, SchoolCalendar, Session, Term
+from bot.domain.calendar import InspectionPeriod, Period, SchoolCalendar, Session, Term
 from bot.domain.model import Role
 from bot.domain.policy import PRESET_IDS, Policy, load_preset
 from bot.errors import InputError
 
 KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # What the database keeps of each (storage/tables.py): longer would be refused there, not here.
-MOST = {"key": 100, "name": 200, "slack_team_id": 32, "id": 64, "handle": 100}
+MOST = {"key": 100, "name": 200, "slack_team_id": 32, "id": 64, "handle": 100, "email": 254, "teams_id": 200}
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A Teams team or channel id: 19:<opaque>@thread.<kind> (tacv2 for today's teams, skype for older ones).
+TEAMS_THREAD = re.compile(r"19:[^\s@]+@thread\.[a-z0-9]+")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,20 @@ class StaffSpec:
     roles: frozenset[Role]
     handle: str | None = None
     line_manager: str | None = None
+    email: str | None = None  # lower case: how a Teams user is matched to this entry on first contact
+
+
+@dataclass(frozen=True)
+class TeamsLink:
+    """The school's Microsoft 365 organisation, and the staff channel its walk programmes go to in Teams.
+
+    Several schools may share one tenant (a local authority's, such as Glow): which school a person belongs
+    to is then their place on a staff list, never the tenant alone.
+    """
+
+    tenant_id: str  # the Entra tenant id (a GUID), lower case
+    team_id: str | None = None  # the staff team (19:...@thread.tacv2): walkbot asks it who a colleague is
+    channel_id: str | None = None  # the channel in that team for the walk programme (19:...@thread.tacv2)
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,15 @@ class School:
     announcements_channel: str | None
     config: Mapping[str, Any]  # the school.yml document it was built from, kept to rebuild it
     slack_team_id: str | None = None  # the Slack workspace whose members are this school's staff
+    teams: TeamsLink | None = None  # the Microsoft 365 tenant whose users are this school's staff
+    # school.escalation.head: the staff id of whoever takes what concerns the head teacher (the chair of governors)
+    head_escalation: str | None = None
+
+    @property
+    def staff_channels(self) -> tuple[str, ...]:
+        """Where notices for all staff go: the Slack channel and the Teams channel, whichever are set."""
+        teams = self.teams.channel_id if self.teams else None
+        return tuple(dict.fromkeys(c for c in (self.announcements_channel, teams) if c))
 
     def __deepcopy__(self, memo: dict) -> School:
         # Nothing changes a School once built, so a copy may be itself; copying its calendar and policy
@@ -267,6 +295,8 @@ def parse_school_config(data: Mapping[str, Any], *, stored_key: str | None = Non
     team = _text(s.get("slack_team_id")) or None
     if team:
         _long(problems, _at(s, "slack_team_id"), "school.slack_team_id", team, "slack_team_id")
+    teams = _teams(s, top, problems)
+    head_escalation = _escalation(s, staff, top, problems)
     channel = s.get("announcements_channel")
     if problems.found:
         raise problems.error()
@@ -279,8 +309,89 @@ def parse_school_config(data: Mapping[str, Any], *, stored_key: str | None = Non
         announcements_channel=str(channel) if channel is not None else None,
         config=_plain(data),
         slack_team_id=team,
+        teams=teams,
+        head_escalation=head_escalation,
     )
     return SchoolConfig(school, tuple(staff))
+
+
+def _escalation(s: Mapping[str, Any], staff: list[StaffSpec], top: int | None, problems: _Problems) -> str | None:
+    """school.escalation: {head: ID}: who takes the head teacher's own concerns and objections, and those about
+    the head, so that none goes to the person it concerns. Someone on the staff list (by id or email), not a head.
+
+    Its problems are `unwise`: a stored document still builds its school, with nobody named.
+    """
+    given = s.get("escalation")
+    if given is None:
+        return None
+    line = _at(s, "escalation") or top
+    example = "    escalation: {head: U07GORDON}   # the chair of governors"
+    if not isinstance(given, Mapping):
+        problems.unwise(line, f"school.escalation must be a mapping, like\n{example}")
+        return None
+    unknown = sorted(str(k) for k in given if k != "head")
+    if unknown:
+        problems.unwise(line, f"school.escalation has {', '.join(unknown)}, which walkbot does not know; it takes "
+                              "head: who takes what concerns the head teacher.")
+    named, at = _text(given.get("head")), _at(given, "head") or line
+    if not named:
+        problems.unwise(at, "school.escalation.head is missing: the id of whoever takes what concerns the head "
+                            f"teacher, such as the chair of governors, like\n{example}")
+        return None
+    person = next((p for p in staff if named == p.chat_id or named.lower() == p.email), None)
+    if person is None:
+        problems.unwise(at, f"school.escalation.head, {named}, is not the id or email of anyone listed under staff; "
+                            "list them (the chair of governors, say: roles [governor]) and give their id.")
+        return None
+    if Role.HEAD in person.roles:
+        problems.unwise(at, f"school.escalation.head names {person.name}, a head teacher: name who takes what "
+                            "concerns the head, such as the chair of governors.")
+        return None
+    return None if unknown else person.chat_id
+
+
+def _teams(s: Mapping[str, Any], top: int | None, problems: _Problems) -> TeamsLink | None:
+    """school.teams: {tenant_id: GUID, team_id: 19:...@thread.tacv2, channel_id: 19:...@thread.tacv2}.
+
+    A section with a problem links nothing. Its problems are `unwise`: a document stored before these checks still
+    builds its school, unlinked from Teams (a tenant that is no GUID never matched an activity anyway).
+    """
+    given = s.get("teams")
+    if given is None:
+        return None
+    line, wrong = _at(s, "teams") or top, []
+
+    def problem(at: int | None, message: str) -> None:
+        wrong.append(message)
+        problems.unwise(at or line, message)
+
+    if not isinstance(given, Mapping):
+        problem(line, "school.teams must be a mapping, like\n"
+                      "    teams: {tenant_id: 6f1c2d3e-0000-4000-8000-123456789abc}")
+        return None
+    unknown = sorted(str(k) for k in given if k not in ("tenant_id", "team_id", "channel_id"))
+    if unknown:
+        problem(line, f"school.teams has {', '.join(unknown)}, which walkbot does not know; it takes tenant_id, "
+                      "team_id and channel_id.")
+    tenant = _text(given.get("tenant_id")).lower()
+    if not GUID.fullmatch(tenant):
+        problem(_at(given, "tenant_id"),
+                f"school.teams.tenant_id '{tenant[:60]}' is not a tenant id: give the school's Microsoft Entra "
+                "tenant id, a GUID like 6f1c2d3e-0000-4000-8000-123456789abc (Entra admin centre → Overview → "
+                "Tenant ID)." if tenant else "school.teams.tenant_id is missing: the school's Microsoft Entra "
+                                             "tenant id (Entra admin centre → Overview → Tenant ID).")
+    found = {}
+    for field, thing in (("team_id", "team"), ("channel_id", "channel")):
+        # Teams' "Get link" gives the id URL-encoded (19%3a...%40thread.tacv2): either spelling is taken.
+        value = found[field] = unquote(_text(given.get(field))) or None
+        if value is not None and (len(value) > MOST["teams_id"] or not TEAMS_THREAD.fullmatch(value)):
+            problem(_at(given, field), f"school.teams.{field} '{value[:60]}' is not a Teams {thing} id: it looks "
+                                       f"like 19:abc123...@thread.tacv2 (in Teams, the {thing}'s … menu → Get "
+                                       f"link to {thing}; the id is the part after /{thing}/).")
+    if found["channel_id"] and not found["team_id"]:
+        problem(_at(given, "channel_id"), "school.teams.channel_id needs the team_id of the team it is in: walk "
+                                          "programmes are posted there once walkbot is added to that team.")
+    return None if wrong else TeamsLink(tenant, found["team_id"], found["channel_id"])
 
 
 def _key(s: Mapping[str, Any], name: str, top: int | None, problems: _Problems) -> str:
@@ -407,8 +518,10 @@ def _sessions(data: Mapping[str, Any], top: int | None,
         label = f"session {sname}" if sname else "the session without a name"
         terms = _terms(sess, label, line, problems)
         holidays += _holidays(sess, label, problems)
+        focus_areas = _focus_areas(sess, label, problems)
+        inspections = _inspections(sess, label, terms, problems)
         if sname and terms:
-            sessions.append(Session(sname, tuple(terms)))
+            sessions.append(Session(sname, tuple(terms), focus_areas, inspections))
             lines[id(sessions[-1])] = line
     latest: Session | None = None
     for session in sorted(sessions, key=lambda x: x.start):
@@ -460,6 +573,73 @@ def _terms(sess: Mapping[str, Any], label: str, line: int | None, problems: _Pro
     return terms
 
 
+def _focus_areas(sess: Mapping[str, Any], label: str, problems: _Problems) -> tuple[str, ...]:
+    """session.focus_areas: this session's priorities from the improvement plan, each a short phrase
+    (000 §1a, 002 "structured around these areas for improvement"); a walk's focus is one of them."""
+    given = sess.get("focus_areas")
+    if given is None:
+        return ()
+    if not isinstance(given, list) or not given:
+        problems.add(_at(sess, "focus_areas"), f"{label}: focus_areas must list this session's focus areas from the "
+                                               'improvement plan, like focus_areas: ["feedback in books", '
+                                               '"questioning"].')
+        return ()
+    areas, seen = [], {}
+    for k, value in enumerate(given):
+        at = _at(given, k) or _at(sess, "focus_areas")
+        area = _text(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+        if not area:
+            problems.add(at, f"{label}: each focus area is a short phrase, like \"feedback in books\"; "
+                             f"'{value}' is not one.")
+            continue
+        _long(problems, at, f"the focus area '{area[:20]}...'", area, "name")
+        if area.casefold() in seen:
+            problems.unwise(at, f"{label}: the focus area '{area}' is listed twice (first on line "
+                                f"{seen[area.casefold()]}).")
+            continue
+        seen[area.casefold()] = at
+        areas.append(area)
+    return tuple(areas)
+
+
+def _inspections(sess: Mapping[str, Any], label: str, terms: list[Term],
+                 problems: _Problems) -> tuple[InspectionPeriod, ...]:
+    """session.inspections: the periods SLT declare for an inspection, each {body, start, end}; inspection
+    visits are recorded, without agreement, only inside one (000 §2b)."""
+    given = sess.get("inspections")
+    if given is None:
+        return ()
+    example = "{body: HMIe, start: 2027-03-01, end: 2027-03-05}"
+    if not isinstance(given, list):
+        problems.add(_at(sess, "inspections"), f"{label}: inspections must be a list of inspection periods, like "
+                                               f"inspections: [{example}].")
+        return ()
+    first_day = min((t.start for t in terms), default=None)
+    last_day = max((t.end for t in terms), default=None)
+    periods = []
+    for k, item in enumerate(given):
+        at = _at(given, k) or _at(sess, "inspections")
+        if not isinstance(item, Mapping) or any(_text(item.get(f)) == "" for f in ("body", "start", "end")):
+            problems.add(at, f"{label}: each inspection period needs its body (who inspects), start and end, like "
+                             f"{example}.")
+            continue
+        body = _text(item["body"])
+        _long(problems, _at(item, "body") or at, "the inspection body", body, "name")
+        start = _date(item["start"], f"the {body} inspection start", _at(item, "start") or at, problems)
+        end = _date(item["end"], f"the {body} inspection end", _at(item, "end") or at, problems)
+        if start is None or end is None:
+            continue
+        if end < start:
+            problems.unwise(_at(item, "end") or at, f"the {body} inspection of {label} ends on {end}, before it "
+                                                    f"starts on {start}.")
+            continue
+        if first_day and last_day and (start < first_day or end > last_day):
+            problems.unwise(at, f"the {body} inspection ({_span(start, end)}) is not within {label} "
+                                f"({_span(first_day, last_day)}).")
+        periods.append(InspectionPeriod(body, start, end))
+    return tuple(periods)
+
+
 def _holidays(sess: Mapping[str, Any], label: str, problems: _Problems) -> list[tuple[date, date]]:
     given = sess.get("holidays") or []
     if not isinstance(given, list):
@@ -488,14 +668,33 @@ def _staff(data: Mapping[str, Any], problems: _Problems) -> list[StaffSpec]:
         problems.add(_at(data, "staff"), "staff must be a list of people, like\n"
                                          "    - {id: U03TOM, handle: tom, name: Tom Baker, roles: [teacher]}")
         return []
-    staff, lines, ids, handles = [], {}, {}, {}
+    staff, lines, ids, handles, emails = [], {}, {}, {}, {}
     for i, row in enumerate(given):
         line = _at(given, i)
-        if not isinstance(row, Mapping) or not _text(row.get("id")) or not _text(row.get("name")):
-            problems.add(line, "every staff entry needs an id (the chat user id) and a name, like "
-                               "- {id: U03TOM, name: Tom Baker}.")
+        if not isinstance(row, Mapping) or not (_text(row.get("id")) or _text(row.get("email"))) \
+                or not _text(row.get("name")):
+            problems.add(line, "every staff entry needs an id (their Slack user id, or Entra object id for Teams) "
+                               "or an email, and a name, like - {id: U03TOM, name: Tom Baker} or "
+                               "- {email: tom.baker@school.org.uk, name: Tom Baker}.")
             continue
-        chat_id, name = _text(row["id"]), _text(row["name"])
+        name = _text(row["name"])
+        email = _text(row.get("email")).lower() or None
+        if email is not None:
+            if not EMAIL.fullmatch(email) or len(email) > MOST["email"]:
+                problems.add(_at(row, "email") or line, f"the email of {name}, '{email[:60]}', is not an email "
+                                                        "address; write it like tom.baker@school.org.uk.")
+                continue
+            if email in emails:
+                problems.add(_at(row, "email") or line, f"the email {email} is given to both {emails[email]} and "
+                                                        f"{name}; each person needs their own.")
+                continue
+            emails[email] = name
+        # Without an id, the email is the person's id: Teams matches them by it when they first write.
+        chat_id = _text(row.get("id")) or email
+        if not _text(row.get("id")) and len(chat_id) > MOST["id"]:
+            problems.add(_at(row, "email") or line, f"the email of {name} is too long to serve as their id "
+                                                    f"(at most {MOST['id']} characters): give their id as well.")
+            continue
         _long(problems, _at(row, "id") or line, f"the staff id of {name}", chat_id, "id")
         _long(problems, _at(row, "name") or line, f"the name {name[:20]}...", name, "name")
         roles = _roles(row, name, line, problems)
@@ -512,8 +711,12 @@ def _staff(data: Mapping[str, Any], problems: _Problems) -> list[StaffSpec]:
                 problems.unwise(_at(row, "handle") or line, f"the handle @{handle} is given to both {holder} "
                                                             f"and {name}; each person needs their own (or none).")
         manager = _text(row.get("line_manager")) or None
-        staff.append(StaffSpec(chat_id, name, roles, handle, manager))
+        staff.append(StaffSpec(chat_id, name, roles, handle, manager, email))
         lines[chat_id] = _at(row, "line_manager") or line
+    # A line manager may be named by their email, whatever their id is.
+    chat_ids = {spec.email: spec.chat_id for spec in staff if spec.email}
+    staff = [replace(spec, line_manager=chat_ids.get(spec.line_manager.lower(), spec.line_manager))
+             if spec.line_manager else spec for spec in staff]
     for spec in staff:
         if spec.line_manager is None:
             continue
@@ -522,7 +725,7 @@ def _staff(data: Mapping[str, Any], problems: _Problems) -> list[StaffSpec]:
         elif spec.line_manager not in ids:
             problems.unwise(lines[spec.chat_id], f"the line_manager of {spec.name}, {spec.line_manager}, is not "
                                                  "the id of anyone listed under staff; give their line manager's "
-                                                 "id, like U01HEAD.")
+                                                 "id or email, like U01HEAD.")
     return staff
 
 

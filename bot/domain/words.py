@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Mapping
 
-from bot.domain.model import Staff, Visit, VisitKind, Walk
+from bot.domain.model import FindingKind, Staff, Visit, VisitKind, Walk
 from bot.domain.school import School
 
 
@@ -21,6 +21,16 @@ def kind_words(kind: VisitKind) -> str:
         VisitKind.INSPECTION: "inspection visit",
         VisitKind.SUPPORT: "support visit",
     }[kind]
+
+
+def finding_words(kind: FindingKind, *, plural: bool = False) -> str:
+    """A kind of finding as a walk's report heads it (Durants: "strengths and areas of excellence")."""
+    one, many = {
+        FindingKind.STRENGTH: ("Strength", "Strengths"),
+        FindingKind.EXCELLENCE: ("Area of excellence", "Areas of excellence"),
+        FindingKind.NEXT_STEP: ("Next step", "Next steps"),
+    }[kind]
+    return many if plural else one
 
 
 def when_text(school: School, start: datetime, minutes: int | None = None) -> str:

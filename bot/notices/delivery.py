@@ -6,7 +6,9 @@ that notice again once its lease runs out; nothing is ever lost in between. Seve
 may share one database: a claimed notice is nobody else's until its lease runs out.
 
 Nobody waits: a 429 holds the notice back until Retry-After, a failed attempt until a back-off,
-and a notice due outside school time is moved to the next school morning. A notice past its use
+and a notice due outside school time is moved to the next school morning. Someone walkbot cannot
+reach yet (not installed for them in Teams, or for their school at all) is never skipped: the notice
+waits, marked with why (`Reach`), and SLT see who waits on their overview. A notice past its use
 (a reminder once the visit has begun) is marked expired, with the reason. Nothing is dropped
 without a trace: failed and expired notices stay listed (`walkbot notices --failed`).
 """
@@ -17,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from functools import partial
 from typing import Any, Callable, Protocol
 
@@ -47,6 +50,23 @@ class Undeliverable(DeliveryError):
     """It will never go (unknown channel, user left): stop trying and show it as failed."""
 
 
+class Reach(StrEnum):
+    """Why walkbot cannot reach a notice's recipient yet: each is put right by the school, not by trying again."""
+
+    TEAMS_PERSON = "teams-person"  # walkbot is not installed for this person in Teams
+    TEAMS_TEAM = "teams-team"  # walkbot is not in the staff team whose channel gets the walk programme
+    NO_INSTALLATION = "no-installation"  # walkbot is not installed for the school in any chat this walkbot runs
+
+
+class Unreachable(DeliveryError):
+    """Nobody can reach the recipient this way until the school installs walkbot for them: the notice waits,
+    no attempt counted, and SLT see who waits and why (`reach`)."""
+
+    def __init__(self, reach: Reach, message: str):
+        super().__init__(message)
+        self.reach = reach
+
+
 class Transport(Protocol):
     def send(self, notice: Notice) -> str:
         """Deliver one notice; return the platform's message id. Raises DeliveryError."""
@@ -64,6 +84,8 @@ class Settings:
     max_attempts: int = 5  # failed attempts before a notice is marked failed
     first_backoff: timedelta = timedelta(seconds=30)  # doubled after each failed attempt...
     max_backoff: timedelta = timedelta(hours=1)  # ...up to this
+    # How often a notice for someone walkbot cannot reach yet is tried again (they may have installed it since).
+    reach_again: timedelta = timedelta(hours=1)
 
     def __post_init__(self) -> None:
         # A batch of none would never come back short, so "everything due" would never end.
@@ -79,6 +101,7 @@ class DispatchReport:
     claimed: int = 0
     sent: list[Notice] = field(default_factory=list)
     retried: list[Notice] = field(default_factory=list)  # held back: 429, or a failed attempt
+    waiting: list[Notice] = field(default_factory=list)  # for walkbot to be installed for the recipient (Unreachable)
     deferred: list[Notice] = field(default_factory=list)  # moved to the next school morning
     expired: list[Notice] = field(default_factory=list)
     failed: list[Notice] = field(default_factory=list)
@@ -102,7 +125,7 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
         by_recipient.setdefault(notice.recipient, []).append(notice)
 
     def settle_in_order(notices: list[Notice]) -> None:
-        renewed = claimed_at
+        renewed, unreached = claimed_at, None
         for n, notice in enumerate(notices):
             # Each send starts with most of a lease ahead (renewed by the database's clock once a quarter has gone,
             # measured here by a clock no one can set): past it another dispatcher may take the notice.
@@ -117,7 +140,16 @@ def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, cl
                     notice.id, "not sent: the recipient was taken off the staff list", token=token))
                 report.expired.append(notice)
                 continue
-            _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report, token)
+            held = _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report, token,
+                           unreached)
+            later = [c.id for c in notices[n + 1:]]
+            if isinstance(held, Unreachable):
+                unreached = held  # the person's later notices wait with it, each expiring past its use
+            elif held is not None and later:
+                # The person's later notices go after this one: given back for a later claim, which takes
+                # none of them while this one is held.
+                _record(uow_factory, lambda r: r.release(later, token))
+                return
 
     if settings.senders == 1 or len(by_recipient) <= 1:
         for notices in by_recipient.values():
@@ -137,37 +169,51 @@ def _record(uow_factory: Callable[[], UnitOfWork], change: Callable[[NoticeRepo]
 
 
 def _settle(uow_factory, notice: Notice, school: School | None, transport: Transport, clock: Clock,
-            settings: Settings, report: DispatchReport, token: str) -> None:
+            settings: Settings, report: DispatchReport, token: str,
+            unreached: Unreachable | None = None) -> Exception | None:
+    """Send one notice (unless its recipient is known to be `unreached`) and record what became of it; what held
+    it back to go later, or None."""
     now = clock.now()
     record = partial(_record, uow_factory)
     if school is None:
         record(lambda r: r.mark_failed(notice.id, f"school {notice.school_id} is no longer in walkbot", token=token))
         report.failed.append(notice)
-        return
+        return None
     if notice.useful_until is not None and now >= notice.useful_until:
         until = school.calendar.local(notice.useful_until)
+        # What kept it back (walkbot not installed for the person, a platform down) is why it came too late.
+        waited = f": {notice.last_error}" if notice.last_error else ""
         record(lambda r: r.mark_expired(notice.id, f"not sent: it was of use only until {until:%a %-d %b %Y %H:%M}, "
-                                                   "and walkbot could not send it before then", token=token))
+                                                   f"and walkbot could not send it before then{waited}", token=token))
         report.expired.append(notice)
-        return
+        return None
     # Checked again here, not only when written: the dispatcher may have been down over a night,
     # or the school calendar may have changed (a snow day added) since the notice was written.
     morning = next_sending_moment(school, now)
     if morning > now:
         record(lambda r: r.defer(notice.id, morning, token=token))
         report.deferred.append(notice)
-        return
+        return None
     try:
+        if unreached is not None:
+            raise unreached
         message_id = transport.send(notice)
     except RateLimited as limited:
         # From when the answer came, not from when we asked: never a moment before Retry-After has passed.
         until, why = clock.now() + timedelta(seconds=limited.retry_after), str(limited)
         record(lambda r: r.hold(notice.id, until, why, attempt_failed=False, token=token))
         report.retried.append(notice)
+        return limited
+    except Unreachable as waits:
+        until, why = clock.now() + settings.reach_again, str(waits)
+        record(lambda r: r.wait_for(notice.id, waits.reach, until, why, token=token))
+        report.waiting.append(notice)
+        return waits
     except Undeliverable as never:
         why = str(never)
         record(lambda r: r.mark_failed(notice.id, why, token=token))
         report.failed.append(notice)
+        return None
     except Exception as error:  # a network fault, the platform down, or a bug: try again later, a few times
         if not isinstance(error, DeliveryError):
             log.exception("sending notice %s failed unexpectedly", notice.id)
@@ -175,12 +221,14 @@ def _settle(uow_factory, notice: Notice, school: School | None, transport: Trans
         if attempts >= settings.max_attempts:
             record(lambda r: r.mark_failed(notice.id, f"gave up after {attempts} attempts: {why}", token=token))
             report.failed.append(notice)
-        else:
-            until = clock.now() + settings.backoff(attempts)
-            record(lambda r: r.hold(notice.id, until, why, attempt_failed=True, token=token))
-            report.retried.append(notice)
+            return None
+        until = clock.now() + settings.backoff(attempts)
+        record(lambda r: r.hold(notice.id, until, why, attempt_failed=True, token=token))
+        report.retried.append(notice)
+        return error
     else:
         if not record(lambda r: r.mark_sent(notice.id, clock.now(), message_id, token=token)):
             # Sent, but another dispatcher took the notice meanwhile (a send longer than a lease): it may go twice.
             log.warning("notice %s was sent after its claim was lost; another dispatcher may send it too", notice.id)
         report.sent.append(notice)
+        return None

@@ -38,7 +38,11 @@ NOT_CHASED = frozenset({VisitKind.LEARNING_WALK, VisitKind.INSPECTION})
 
 
 def dialogue_expected(visit: Visit, policy: Policy) -> bool:
-    """A feedback dialogue follows the visit, unless peer visits keep only the date."""
+    """A feedback dialogue follows the visit, unless peer visits keep only the date. A walk's room never has one:
+    "no evaluation of an individual teacher during a learning walk" (Durants §8, Trust §10), so no dialogue,
+    nudge or escalation names its teacher; the walk reports as a whole (for_walk)."""
+    if visit.kind is VisitKind.LEARNING_WALK:
+        return False
     return visit.kind is not VisitKind.PEER or not policy.peer_visits_date_only
 
 
@@ -98,9 +102,26 @@ class _Plan:
         return school_morning(self.school, days[-1]) if len(days) == count else None
 
 
+def asked_at(visit: Visit) -> datetime | None:
+    """The time the visit's present state is about: agreed or asked for (once countered, the teacher's), or None
+    once it is held or settled."""
+    if visit.status is VisitStatus.COUNTERED:
+        return visit.suggested_start
+    return visit.start if visit.status in (VisitStatus.PROPOSED, VisitStatus.AGREED) else None
+
+
+def on_the_calendar(school: School, visit: Visit) -> bool:
+    """The school calendar allows the time the visit is about (school.yml loaded since may have made it a holiday)."""
+    at = asked_at(visit)
+    return at is None or school.calendar.within_school_day(at, at + timedelta(minutes=visit.minutes))
+
+
 def for_visit(school: School, visit: Visit, staff: tuple[Staff, ...], now: datetime) -> list[Notice]:
-    """The reminders and nudges the visit's present state implies."""
+    """The reminders and nudges the visit's present state implies. None for a time the calendar no longer allows:
+    no answer is chased, nobody is reminded and no "was it held?" goes; the people were told to move it."""
     plan = _Plan(school, staff, now)
+    if not on_the_calendar(school, visit):
+        return []
     if visit.status is VisitStatus.PROPOSED:
         _nudge_teacher(plan, visit)
     elif visit.status is VisitStatus.COUNTERED:
@@ -218,9 +239,10 @@ def _escalation(plan: _Plan, visit: Visit, deadline: date, at: datetime) -> None
 
 def for_walk(school: School, walk: Walk, rooms: Iterable[Visit], staff: tuple[Staff, ...],
              now: datetime) -> list[Notice]:
-    """The walkers' reminders: one the school day before and one shortly before, listing the rooms agreed."""
+    """The walkers' reminders: one the school day before and one shortly before, listing the rooms agreed; and as
+    the walk ends, if any room was agreed, the prompt to record its findings (the walk's own follow-up)."""
     plan = _Plan(school, staff, now)
-    if walk.cancelled:
+    if walk.cancelled or not school.calendar.within_school_day(walk.start, walk.end):  # a holiday added since
         return []
     p, names, rooms = school.policy, plan.names, list(rooms)
     day_before = plan.days_before(walk.start, p.observer_reminder_school_days_before)
@@ -231,4 +253,6 @@ def for_walk(school: School, walk: Walk, rooms: Iterable[Visit], staff: tuple[St
         minutes = p.observer_reminder_minutes_before
         plan.add(walk.walkers, NoticeKind.REMINDER_SOON, words.walk_reminder_soon(school, walk, rooms, names, minutes),
                  walk.start - timedelta(minutes=minutes), walk=walk, useful_until=walk.start)
+    if any(r.status in (VisitStatus.AGREED, VisitStatus.HELD) for r in rooms):
+        plan.add(walk.walkers, NoticeKind.REMINDER, words.walk_findings_due(school, walk), walk.end, walk=walk)
     return plan.notices

@@ -11,14 +11,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Mapping, Sequence
 
-from bot.domain.model import OPEN_STATUSES, Staff, Visit, VisitStatus, Walk
+from bot.domain.model import OPEN_STATUSES, Finding, FindingKind, Staff, Visit, VisitKind, VisitStatus, Walk
 from bot.domain.school import School
-from bot.domain.words import conduct_lines, kind_words, role_words, visit_line, when_text
+from bot.domain.words import conduct_lines, finding_words, kind_words, role_words, visit_line, when_text
+from bot.rules.walk import individual_cite, walk_cite, walk_clauses
 from bot.reply.actions import teacher_answers, visitor_answers
 from bot.reply.card import Card, Field, Say, Section, Tone, card, line
 
 Names = Mapping[str, str]
 TO_BE_AGREED = "to be agreed"
+WALK_FEEDBACK = "none to you alone: the walk's findings go into its report to all staff"
 
 
 def _name(names: Names, chat_id: str) -> str:
@@ -32,14 +34,37 @@ def _conduct(school: School, what: str) -> tuple[Section, ...]:
     return (Section(title=f"How {what} are conducted here:", lines=tuple(conduct_lines(school).split("\n"))),)
 
 
+def _walk_conduct(school: School) -> tuple[Section, ...]:
+    """The conduct lines, with the walk clauses they leave out (Durants §5 minimum disruption, §6 supportive)."""
+    extra = tuple(f"• {said}" for said in walk_clauses(school.policy).conduct if said not in school.policy.conduct)
+    if not extra:
+        return _conduct(school, "walks")
+    [section] = _conduct(school, "walks") or (Section(title="How walks are conducted here:"),)
+    return (Section(title=section.title, lines=(*section.lines, *extra)),)
+
+
+def _walk_fields(walk: Walk) -> tuple[Field, ...]:
+    """What staff are told of a walk's aims: its purpose (where given), focus and feedback arrangements."""
+    return tuple(Field(label, value) for label, value in (("Purpose", walk.purpose), ("Focus", walk.focus),
+                                                          ("Feedback", walk.feedback)) if value)
+
+
 # --- asking, and answering ---------------------------------------------------------------------------
 
 def proposal(school: School, visit: Visit, names: Names, asker: str) -> Card:
     """To the class teacher: someone would like to visit."""
     return Card(sections=(Section(
         lines=(f"{asker} would like to visit: {visit_line(school, visit, names)}.",),
-        fields=(Field("Feedback", visit.feedback or TO_BE_AGREED),),
+        fields=(Field("Feedback", visit.feedback or TO_BE_AGREED), *_pro_forma(school, visit)),
+        notes=(str(school.policy.cite("pro_forma_shared_before")),) if visit.pro_forma else (),
         actions=teacher_answers(visit.id, visit.start)),))
+
+
+def _pro_forma(school: School, visit: Visit) -> tuple[Field, ...]:
+    """The note-taking form the visitor will use, shown to the teacher before they agree (000 Conduct)."""
+    if visit.pro_forma:
+        return (Field("Pro forma", visit.pro_forma),)
+    return (Field("Pro forma", "none given"),) if school.policy.pro_forma_shared_before else ()
 
 
 def moved(school: School, visit: Visit, asker: str) -> Card:
@@ -48,15 +73,24 @@ def moved(school: School, visit: Visit, asker: str) -> Card:
                 actions=teacher_answers(visit.id, visit.start), ask="It needs your agreement again:")
 
 
-def walk_room(school: School, walk: Walk, visit: Visit) -> Card:
-    """To a class teacher: a learning walk would visit their class (a proposal)."""
-    return card(f"Learning walk #{walk.id} would visit your class {school.calendar.local(visit.start):%a %-d %b %H:%M} "
-                f"for {visit.minutes} minutes (focus: {walk.focus}).",
-                actions=teacher_answers(visit.id, visit.start), ask="Say")
+def walk_room(school: School, walk: Walk, visit: Visit, names: Names) -> Card:
+    """To a class teacher: a learning walk would visit their class (a proposal), and who is walking (Trust §1)."""
+    walkers = ", ".join(_name(names, w) for w in walk.walkers)
+    return Card(sections=(Section(
+        lines=(f"Learning walk #{walk.id} would visit your class {school.calendar.local(visit.start):%a %-d %b %H:%M} "
+               f"for {visit.minutes} minutes (visit #{visit.id}).",),
+        fields=(Field("Walking", walkers), *_walk_fields(walk)),
+        actions=teacher_answers(visit.id, visit.start), ask="Say"),))
 
 
 def inspection(school: School, visit: Visit, names: Names) -> Card:
-    return card(f"An inspection visit has been recorded: {visit_line(school, visit, names)}.")
+    """To the class teacher: told, not asked, since an inspection visit cannot be agreed in advance (000 §2b)."""
+    period = school.calendar.inspection_on(school.calendar.local(visit.start).date())
+    during = f" during the {period}" if period else ""
+    return card(f"An inspection visit has been recorded{during}: {visit_line(school, visit, names)}.",
+                "Inspection visits cannot be agreed in advance, so you are told rather than asked. It counts "
+                "towards your allowance, as other visits do.",
+                notes=(str(school.policy.cite("inspections_in_declared_period", visit.kind)),))
 
 
 def suggestion(school: School, visit: Visit, asker: str) -> Card:
@@ -99,13 +133,25 @@ def dialogue_prompt(school: School, visit: Visit, slots: Sequence[datetime]) -> 
     p, cal = school.policy, school.calendar
     times = ", ".join(f"{cal.local(at):%a %-d %b %H:%M}" for at in slots)
     offer = f" Times with no visit booked for any of you: {times}." if slots else ""
-    return card(line(f"Visit #{visit.id} took place. Please hold the feedback dialogue (about {p.dialogue_minutes} "
-                     f"minutes) within {p.dialogue_within_school_days} school days: ",
-                     Say(f"visit dialogue {visit.id} DATE TIME"), f".{offer}"))
+    return Card(sections=(Section(lines=(line(
+        f"Visit #{visit.id} took place. Please hold the feedback dialogue (about {p.dialogue_minutes} minutes) within "
+        f"{p.dialogue_within_school_days} school days: ", Say(f"visit dialogue {visit.id} DATE TIME"), f".{offer}"),)),
+        _agreed_points(school, visit)))
+
+
+def _agreed_points(school: School, visit: Visit) -> Section:
+    """What the feedback dialogue is about: what was agreed before the visit (002 "focus on the agreed points")."""
+    p = school.policy
+    cited = p.cite("feedback_required_kinds", visit.kind)
+    said = visit.kind in p.feedback_required_kinds and not cited.param.local_default
+    fields = (Field("Agreed focus", visit.focus or "none was agreed"),
+              *((Field("Feedback agreed", visit.feedback),) if visit.feedback else ()))
+    return Section(fields=fields, notes=(str(cited),) if said else ())
 
 
 def dialogue_scheduled(school: School, visit: Visit, at: datetime, minutes: int) -> Card:
-    return card(f"Feedback dialogue for visit #{visit.id}: {when_text(school, at, minutes)}.")
+    return Card(sections=(Section(lines=(f"Feedback dialogue for visit #{visit.id}: {when_text(school, at, minutes)}.",)),
+                          _agreed_points(school, visit)))
 
 
 def record(visit: Visit, who: str, text: str) -> Card:
@@ -123,13 +169,36 @@ def record_agreed(visit: Visit) -> Card:
 # --- objections, concerns, the staff list ------------------------------------------------------------
 
 def objection(visit: Visit, who: str, observer: str, reason: str) -> Card:
-    """To the teacher's line manager (or SLT): the teacher objects to an observer."""
-    return card(f"{who} objects to {observer} observing their class (visit #{visit.id}): “{reason}”. "
-                "Please resolve it at school level.")
+    """To whoever resolves it (the line manager, else the head): the teacher objects to an observer."""
+    v = visit.id
+    return card(f"{who} objects to {observer} observing their class (visit #{v}): “{reason}”. Until it is resolved "
+                f"walkbot books {observer} into none of their lessons.",
+                line("Please resolve it at school level, then say how: ", Say(f'visit object {v} resolve "..."'), "."))
 
 
-def concern(who: str, text: str) -> Card:
-    return card(f"{who} has raised a concern about classroom visits: “{text}”")
+def objection_resolved(visit_id: int, who: str, observer: str, how: str) -> Card:
+    """To the teacher: their objection was resolved at school level."""
+    return card(f"{who} has resolved your objection to {observer} observing your class (visit #{visit_id}): “{how}”. "
+                f"{observer} may be proposed for your lessons again, which you agree or decline as ever.",
+                tone=Tone.DONE)
+
+
+def objection_withdrawn(visit_id: int, who: str, observer: str) -> Card:
+    """To whoever had it to resolve: the teacher withdrew it."""
+    return card(f"{who} has withdrawn their objection to {observer} observing their class (visit #{visit_id}): "
+                "there is nothing left for you to resolve.", tone=Tone.DONE)
+
+
+def concern(who: str, text: str, about: str | None = None) -> Card:
+    """To whoever it was passed to; `about`, whom it concerns, is never among them."""
+    regarding = f", concerning {about}" if about else ""
+    return card(f"{who} has raised a concern about classroom visits{regarding}: “{text}”")
+
+
+def unsafe_practice(school: School, visit: Visit, names: Names, who: str, text: str) -> Card:
+    """To the head teacher (000 Conduct: "reported to the Head Teacher"), who decides what happens next."""
+    return card(f"{who} reports practice seen as unsafe or below an acceptable standard: “{text}”",
+                f"On {visit_line(school, visit, names)}.", "Please decide upon an appropriate course of action.")
 
 
 def staff_added(school: School, person: Staff, who: str) -> Card:
@@ -145,8 +214,8 @@ def walk_announcement(school: School, walk: Walk, names: Names) -> Card:
     walkers = ", ".join(_name(names, w) for w in walk.walkers)
     title = (f"Learning walk #{walk.id} on {cal.local(walk.start):%A %-d %B} from {cal.local(walk.start):%H:%M} "
              f"to {cal.local(walk.end):%H:%M}.")
-    return Card(title, (Section(fields=(Field("Focus", walk.focus), Field("Walking", walkers))),
-                        *_conduct(school, "walks")), Tone.ANNOUNCEMENT)
+    return Card(title, (Section(fields=(*_walk_fields(walk), Field("Walking", walkers))),
+                        *_walk_conduct(school)), Tone.ANNOUNCEMENT)
 
 
 def walk_room_cancelled(walk: Walk, reason: str) -> Card:
@@ -156,6 +225,37 @@ def walk_room_cancelled(walk: Walk, reason: str) -> Card:
 
 def walk_cancelled(walk: Walk, reason: str) -> Card:
     return card(f"Learning walk #{walk.id} on {walk.day:%A %-d %B} is cancelled: “{reason}”.", tone=Tone.ANNOUNCEMENT)
+
+
+def walk_note(school: School, visit: Visit, who: str, text: str) -> Card:
+    """To a room's teacher: a walker wrote a note about their class, which they may see (Durants §10, Trust §9)."""
+    return card(line(f"{who} wrote a note about your class on learning walk #{visit.walk_id} (visit #{visit.id}): "
+                     f"“{text}”. All of the visit's notes: ", Say(f"visit show {visit.id}"), "."),
+                notes=(str(school.policy.cite("teacher_sees_records")),))
+
+
+def walk_findings(school: School, walk: Walk, count: int) -> Card:
+    """To each teacher whose class the walk visited: written findings exist, and where to read them."""
+    return card(line(f"The walkers recorded {count} finding{'s' if count != 1 else ''} from learning walk #{walk.id} "
+                     f"({walk.day:%a %-d %b}). They describe practice across the rooms visited, not any one teacher. "
+                     "Read every finding of the walk with ", Say(f"walk report {walk.id}"), "."),
+                notes=(str(school.policy.cite("teacher_sees_records")),))
+
+
+def walk_report(school: School, walk: Walk, findings: Sequence[Finding], rooms_visited: int) -> Card:
+    """The walk's short written report: its findings by kind, with no names (to SLT, the walkers, all staff)."""
+    p, said = school.policy, walk_clauses(school.policy)
+    cal = school.calendar
+    title = (f"Learning walk #{walk.id} report — {cal.local(walk.start):%a %-d %b %Y}, "
+             f"{rooms_visited} classroom{'s' if rooms_visited != 1 else ''} visited")
+    shared = (f"Shared with all staff {cal.local(walk.report_shared_at):%a %-d %b %Y}."
+              if walk.report_shared_at else "Not shared with staff yet.")
+    sections = [Section(fields=_walk_fields(walk), lines=(shared,))]
+    for kind in FindingKind:
+        texts = [f"• {f.text}" for f in findings if f.kind is kind]
+        sections.append(Section(f"{finding_words(kind, plural=True)}:", tuple(texts) or ("none recorded",)))
+    notes = tuple(str(c) for c in (walk_cite(p, said.report), individual_cite(p)) if c)
+    return Card(title, (*sections, Section(notes=notes)), Tone.ANNOUNCEMENT)
 
 
 # --- reminders and nudges (bot.notices.reminders) ----------------------------------------------------
@@ -175,7 +275,8 @@ def nudge_visitors(school: School, visit: Visit, names: Names) -> Card:
 
 def _details(school: School, visit: Visit, names: Names, *, for_observers: bool) -> tuple[Section, ...]:
     """Focus, feedback and pro forma; for observers, the conduct lines too."""
-    fields = [Field("Focus", visit.focus or TO_BE_AGREED), Field("Feedback", visit.feedback or TO_BE_AGREED)]
+    no_feedback = WALK_FEEDBACK if visit.kind is VisitKind.LEARNING_WALK else TO_BE_AGREED
+    fields = [Field("Focus", visit.focus or TO_BE_AGREED), Field("Feedback", visit.feedback or no_feedback)]
     if visit.pro_forma:
         share = (f" (share it with {_name(names, visit.teacher)} before the visit)"
                  if for_observers and school.policy.pro_forma_shared_before else "")
@@ -216,8 +317,9 @@ def reminder_dialogue(school: School, visit: Visit, names: Names) -> Card:
     """The morning of the feedback dialogue, to everyone in it."""
     who = " and ".join(_name(names, x) for x in sorted(visit.people))
     at = school.calendar.local(visit.dialogue_at)
-    return card(f"Today: the feedback dialogue for visit #{visit.id} at {at:%H:%M} "
-                f"({school.policy.dialogue_minutes} minutes), for {who}.")
+    return Card(sections=(Section(lines=(f"Today: the feedback dialogue for visit #{visit.id} at {at:%H:%M} "
+                                         f"({school.policy.dialogue_minutes} minutes), for {who}.",)),
+                          _agreed_points(school, visit)))
 
 
 def nudge_held(school: School, visit: Visit, deadline: date) -> Card:
@@ -262,12 +364,12 @@ def _walk_reminder(school: School, walk: Walk, rooms: Iterable[Visit], names: Na
     agreed_rooms = [f"{_name(names, r.teacher)} {cal.local(r.start):%H:%M}" for r in rooms
                     if r.status is VisitStatus.AGREED]
     waiting = [_name(names, r.teacher) for r in rooms if r.status in OPEN_STATUSES]
-    fields = [Field("Focus", walk.focus), Field("Rooms agreed", ", ".join(agreed_rooms) or "none yet")]
+    fields = [*_walk_fields(walk), Field("Rooms agreed", ", ".join(agreed_rooms) or "none yet")]
     if waiting:
         fields.append(Field("Not agreed (do not visit)", ", ".join(waiting)))
     headline = (f"{opening} learning walk #{walk.id} on {cal.local(walk.start):%a %-d %b}, "
                 f"{cal.local(walk.start):%H:%M}–{cal.local(walk.end):%H:%M}.")
-    return Card(sections=(Section(lines=(headline,), fields=tuple(fields)), *_conduct(school, "walks")))
+    return Card(sections=(Section(lines=(headline,), fields=tuple(fields)), *_walk_conduct(school)))
 
 
 def walk_reminder(school: School, walk: Walk, rooms: Iterable[Visit], names: Names) -> Card:
@@ -279,12 +381,63 @@ def walk_reminder_soon(school: School, walk: Walk, rooms: Iterable[Visit], names
     return _walk_reminder(school, walk, rooms, names, f"In {minutes} minutes:")
 
 
+def walk_findings_due(school: School, walk: Walk) -> Card:
+    """To the walkers as the walk ends: the walk reports as a whole, so they record its findings (no room alone)."""
+    w = walk.id
+    return card(line(f"Learning walk #{w} is over. Record what it found against its focus ({walk.focus}) — strengths, "
+                     "areas of excellence, next steps — about practice, naming nobody and grading nothing: ",
+                     Say(f'walk findings {w} strength "..." excellence "..." next "..."'), ". SLT then share the "
+                     "walk's report with all staff."),
+                notes=tuple(str(c) for c in (individual_cite(school.policy),) if c))
+
+
+# --- the school calendar changed (school.yml loaded again: bot.usecases.roster) ------------------------
+
+def _times(school: School, slots: Sequence[datetime], what: str) -> str:
+    cal = school.calendar
+    return f" {what}: {', '.join(f'{cal.local(at):%a %-d %b %H:%M}' for at in slots)}." if slots else ""
+
+
+def visit_off_the_calendar(school: School, visit: Visit, at: datetime, why: str, names: Names,
+                           slots: Sequence[datetime], *, was_agreed: bool) -> Card:
+    """To the teacher and the visitors: the time a visit was agreed or asked for is no longer a school time."""
+    v, teacher = visit.id, _name(names, visit.teacher)
+    unagreed = " It is no longer agreed for then, and nothing was cancelled:" if was_agreed else " Nothing was cancelled:"
+    return card(line(f"The school calendar has changed: {why} So {kind_words(visit.kind)} #{v} to {teacher}'s class "
+                     f"({when_text(school, at, visit.minutes)}) can't take place then.{unagreed} choose a new time "
+                     "together with ", Say(f"visit move {v} DATE TIME"), " (it is then agreed again).",
+                     _times(school, slots, "The nearest times the agreement allows")))
+
+
+def dialogue_off_the_calendar(school: School, visit: Visit, at: datetime, why: str,
+                              slots: Sequence[datetime]) -> Card:
+    """To everyone in it: the feedback dialogue was arranged for what is no longer a school time."""
+    v = visit.id
+    return card(line(f"The school calendar has changed: {why} So the feedback dialogue for visit #{v}, arranged for "
+                     f"{when_text(school, at)}, can't take place then. Arrange it again with ",
+                     Say(f"visit dialogue {v} DATE TIME"), ".",
+                     _times(school, slots, "Times with no visit booked for any of you")))
+
+
+def walk_off_the_calendar(school: School, walk: Walk, why: str) -> Card:
+    """To whoever planned the walk, its walkers and the teachers of its rooms: the walk's day is no longer a
+    school day. Only SLT change a walk, so it is theirs to call off and plan again."""
+    cal = school.calendar
+    return card(line(f"The school calendar has changed: {why} So learning walk #{walk.id} "
+                     f"({cal.local(walk.start):%a %-d %b %H:%M}–{cal.local(walk.end):%H:%M}) can't take place "
+                     "then, and no reminders about it will go. SLT: call it off with ",
+                     Say(f'walk cancel {walk.id} "the school calendar changed"'), " and plan it again with ",
+                     Say("walk plan"), "."))
+
+
 # --- the weekly digest -------------------------------------------------------------------------------
 
 def digest(school: School, names: Names, monday: date, *, this_week: Sequence[Visit],
            waiting: Sequence[tuple[Visit, Sequence[str]]], overdue: Sequence[tuple[Visit, date]],
-           near_a_cap: Sequence[tuple[str, Sequence[str]]]) -> Card:
-    """To SLT: visits this week, answers outstanding (and whose), dialogues overdue, teachers near a cap."""
+           near_a_cap: Sequence[tuple[str, Sequence[str]]],
+           reports_due: Sequence[tuple[Walk, int]] = ()) -> Card:
+    """To SLT: visits this week, answers outstanding (and whose), dialogues overdue, teachers near a cap, and
+    learning walks whose report is still to share (with how many findings they have)."""
     def when(visit: Visit) -> str:
         return visit_line(school, visit, names)
 
@@ -296,7 +449,10 @@ def digest(school: School, names: Names, monday: date, *, this_week: Sequence[Vi
                                f"{'no dialogue arranged' if v.dialogue_at is None else 'record of dialogue not agreed'}"
                                for v, due in overdue]),
         ("Teachers near a cap", [f"{teacher}: {' · '.join(used)}" for teacher, used in near_a_cap]),
+        ("Learning-walk reports to share", [line(f"walk #{w.id} ({w.day:%a %-d %b}), {n} finding{'s' if n != 1 else ''}"
+                                                 " — ", Say(f"walk report {w.id}")) for w, n in reports_due]),
     ]
     return Card(f"Weekly digest for {school.name}, week of {monday:%a %-d %b %Y}", tuple(
-        Section(f"{title} ({len(items)}):" if items else f"{title}: none", tuple(f"  • {item}" for item in items))
+        Section(f"{title} ({len(items)}):" if items else f"{title}: none",
+                tuple(line("  • ", *((item,) if isinstance(item, str) else item)) for item in items))
         for title, items in parts))

@@ -26,8 +26,16 @@ class Usage:
     param: str
     unit: str = ""
 
+    @property
+    def over(self) -> int:
+        """How far past the cap (inspections are recorded whatever the count): 0 when within it."""
+        return max(self.used - self.cap, 0)
+
     def __str__(self) -> str:
-        return f"{self.used} of {self.cap} {self.label}"
+        text = f"{self.used} of {self.cap} {self.label}"
+        if not self.over:
+            return text
+        return f"{text}: {' '.join(filter(None, (str(self.over), self.unit)))} over the cap"
 
 
 def usage(teacher_booked: tuple[Visit, ...], session_start: date, session_end: date, ctx: Context) -> list[Usage]:
@@ -67,5 +75,6 @@ def cap_violations(plan: VisitPlan, facts: Facts, ctx: Context) -> list[Violatio
                     f"this visit would need {adding} more" if line.unit else
                     f"{plan.teacher.name} has already had {line.used} of {line.cap} {line.label.split(' used')[0]} "
                     f"in session {session.name}")
-            found.append(Violation(f"cap.{line.param}", what + ".", p.cite(line.param), field=Subject.TEACHER))
+            found.append(Violation(f"cap.{line.param}", what + ".", p.cite(line.param, plan.kind),
+                                   field=Subject.TEACHER))
     return found

@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.domain.calendar import SchoolCalendar
+from bot.domain.model import Visit
+from bot.domain.policy import Hours
+from bot.rules.records import check_dialogue
 from bot.rules.verdict import Context, Facts, Slot, VisitPlan
 from bot.rules.visit import check_visit
 
@@ -54,9 +57,30 @@ def start_times(cal: SchoolCalendar, minutes: int):
     """Where to look for a free time: the period starts, or every half hour of the school day."""
     if cal.periods:
         return [p.start for p in cal.periods]
-    times, t = [], datetime.combine(date.min, cal.day_start)
-    last = datetime.combine(date.min, cal.day_end) - timedelta(minutes=minutes)
+    return _half_hours(Hours(cal.day_start, cal.day_end), minutes)
+
+
+def _half_hours(hours: Hours, minutes: int):
+    times, t = [], datetime.combine(date.min, hours.start)
+    last = datetime.combine(date.min, hours.end) - timedelta(minutes=minutes)
     while t <= last:
         times.append(t.time())
         t += timedelta(minutes=30)
     return times
+
+
+def nearest_dialogue_times(visit: Visit, wanted: datetime, facts: Facts, ctx: Context, *, count: int = 3) -> list[Slot]:
+    """Up to `count` times nearest the wanted one at which the feedback dialogue breaks no rule: every half hour
+    of the dialogue hours (after school too), from the end of the visit to the last day it may be held."""
+    cal, p = ctx.calendar, ctx.policy
+    minutes = p.dialogue_minutes
+    day = cal.local(max(ctx.now, visit.end)).date()
+    last = cal.add_school_days(cal.local(visit.start).date(), p.dialogue_within_school_days)
+    candidates = []
+    while day <= last:
+        if cal.is_school_day(day):
+            candidates += [cal.at(day, t) for t in _half_hours(p.dialogue_hours, minutes)]
+        day += timedelta(days=1)
+    candidates.sort(key=lambda start: abs((start - wanted).total_seconds()))
+    fits = (start for start in candidates if start != wanted and not check_dialogue(visit, start, minutes, facts, ctx))
+    return [Slot(start, minutes) for start, _ in zip(fits, range(count))]

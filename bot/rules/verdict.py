@@ -23,6 +23,7 @@ class Subject(StrEnum):
     VISITORS = "visitors"
     FOCUS = "focus"
     FEEDBACK = "feedback"
+    PURPOSE = "purpose"  # a learning walk's
     KIND = "kind"
     TEACHER = "teacher"
     TEXT = "text"  # a note's or a record's words

@@ -4,13 +4,16 @@ from __future__ import annotations
 from bot.reply.card import Say, line
 
 from bot import rules
-from bot.domain.model import BOOKED_STATUSES, Note, NoticeKind, VisitStatus
+from bot.domain.model import BOOKED_STATUSES, Note, NoticeKind, Visit, VisitKind, VisitStatus
 from bot.domain.words import when_text
 from bot.errors import Refused, WrongState
 from bot.notices import reminders, words
 from bot.ports import Clock, UnitOfWork
+from bot.rules.focus import about_people_violations
+from bot.rules.walk import individual_cite
 from bot.usecases import commands as c
 from bot.usecases.kernel import (
+    Scope,
     facts_for,
     need_state,
     open_scope,
@@ -42,7 +45,19 @@ def mark_held(cmd: c.MarkHeld, uow: UnitOfWork, clock: Clock) -> VisitDone:
             out.tell_all(visit.people, NoticeKind.DIALOGUE_PROMPT, words.dialogue_prompt(scope.school, visit, slots),
                          visit=visit)
         replan(scope, out, visit)
-        return scope.done(visit, Outcome.HELD, out)
+        on_a_walk = visit.kind is VisitKind.LEARNING_WALK
+        what = (Outcome.WALK_ROOM_HELD if on_a_walk else  # a date-only peer visit has nothing to follow (004 §7)
+                Outcome.HELD if reminders.dialogue_expected(visit, policy) else Outcome.HELD_DATE_ONLY)
+        return scope.done(visit, what, out)
+
+
+def _not_on_a_walk(scope: Scope, visit: Visit, what: str) -> None:
+    """A walk's room has no dialogue or record of dialogue of its own: that would evaluate its teacher alone."""
+    if visit.kind is VisitKind.LEARNING_WALK:
+        raise Refused([rules.Violation(
+            "walk.no_individual", f"Visit #{visit.id} is a room on learning walk #{visit.walk_id}, which has no {what} "
+                                  "of its own: the walk reports as a whole, from the findings its walkers record.",
+            individual_cite(scope.school.policy))])
 
 
 def schedule_dialogue(cmd: c.ScheduleDialogue, uow: UnitOfWork, clock: Clock) -> VisitDone:
@@ -51,13 +66,14 @@ def schedule_dialogue(cmd: c.ScheduleDialogue, uow: UnitOfWork, clock: Clock) ->
         visit = visit_for(scope, cmd.visit_id)
         require(scope.actor.chat_id in visit.people, "Only the teacher or a visitor can arrange the dialogue.")
         need_state(visit, {VisitStatus.AGREED, VisitStatus.HELD}, "given a feedback dialogue")
+        _not_on_a_walk(scope, visit, "feedback dialogue")
         at = start_of(scope, cmd.when)
         minutes = scope.school.policy.dialogue_minutes
         plan = plan_for(scope, visit, booking=False)
         facts = facts_for(scope, plan, BOOKED_STATUSES)
         found = rules.check_dialogue(visit, at, minutes, facts, scope.ctx)
         if found:
-            raise Refused(found)
+            raise Refused(found, rules.nearest_dialogue_times(visit, at, facts, scope.ctx))
         visit = visit.but(dialogue_at=at)
         uow.visits.update(visit)
         out = scope.outbox()
@@ -74,12 +90,21 @@ def write_note(cmd: c.WriteNote, uow: UnitOfWork, clock: Clock) -> VisitDone:
         visit = visit_for(scope, cmd.visit_id)
         require(scope.actor.chat_id in visit.people, "Only the teacher visited and the visitors write notes.")
         need_state(visit, {VisitStatus.AGREED, VisitStatus.HELD}, "given notes")
+        on_a_walk = visit.kind is VisitKind.LEARNING_WALK
         found = rules.check_note(visit, cmd.text, scope.ctx)
+        if on_a_walk:
+            found += about_people_violations(cmd.text, visit.kind, scope.staff + scope.leavers, scope.ctx,
+                                             what="A note on a learning walk", field=rules.Subject.TEXT)
         if found:
             raise Refused(found)
         uow.visits.add_note(scope.school.id, visit.id, Note(scope.actor.chat_id, cmd.text, scope.now))
         visit = uow.visits.get(scope.school.id, visit.id)
-        return scope.done(visit, Outcome.NOTED)
+        out = scope.outbox()
+        if on_a_walk:  # a written record about their class, which its teacher may see (Durants §10, Trust §9)
+            out.tell_all([visit.teacher], NoticeKind.WALK_NOTE,
+                         words.walk_note(scope.school, visit, scope.actor.name, cmd.text), visit=visit,
+                         except_=scope.actor.chat_id)
+        return scope.done(visit, Outcome.NOTED, out)
 
 
 def write_record(cmd: c.WriteRecord, uow: UnitOfWork, clock: Clock) -> VisitDone:
@@ -89,7 +114,8 @@ def write_record(cmd: c.WriteRecord, uow: UnitOfWork, clock: Clock) -> VisitDone
         visit = visit_for(scope, cmd.visit_id)
         require(scope.actor.chat_id in visit.people, "Only the teacher and the visitors write the record of dialogue.")
         need_state(visit, {VisitStatus.HELD}, "given a record of dialogue")
-        found = [v for v in rules.check_note(visit, cmd.text, scope.ctx) if v.code != "records.peer"]
+        _not_on_a_walk(scope, visit, "record of dialogue")
+        found = rules.check_record(visit, cmd.text, scope.ctx)
         if found:
             raise Refused(found)
         visit = visit.but(record=cmd.text, record_agreed_by=frozenset({scope.actor.chat_id}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from bot.domain.model import Role, VisitKind
+from bot.domain.model import FindingKind, Role, VisitKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +104,26 @@ class ObjectToObserver(VisitCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ResolveObjection(VisitCommand):
+    """Whoever an objection raised on this visit was passed to says how it was resolved (004 §9)."""
+
+    observer: str | None  # a mention; None when only one open objection on the visit is theirs to resolve
+    how: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawObjection(VisitCommand):
+    observer: str | None  # a mention; None when the teacher has one open objection on the visit
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportUnsafePractice(VisitCommand):
+    """A visitor reports practice seen on the visit as unsafe or below an acceptable standard (000 Conduct)."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ShowVisit(VisitCommand):
     pass
 
@@ -111,6 +131,7 @@ class ShowVisit(VisitCommand):
 @dataclass(frozen=True, kw_only=True)
 class RaiseConcern(Command):
     text: str
+    about: str | None = None  # a mention: whom it concerns, who never receives it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +153,8 @@ class PlanWalk(Command):
     walkers: tuple[str, ...]
     rooms: tuple[str, ...] = ()
     room_minutes: int | None = None
+    purpose: str | None = None
+    feedback: str | None = None  # how staff hear what the walk found: its rooms' feedback arrangements too
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,6 +171,24 @@ class ShowWalk(Command):
 class CancelWalk(Command):
     walk_id: int
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordFindings(Command):
+    """A walker records what the walk found, against its focus: several findings at once, one notice to teachers."""
+
+    walk_id: int
+    findings: tuple[tuple[FindingKind, str], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowReport(Command):
+    walk_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareReport(Command):
+    walk_id: int
 
 
 @dataclass(frozen=True, kw_only=True)

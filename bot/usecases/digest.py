@@ -1,4 +1,5 @@
-"""The weekly digest to SLT: visits this week, answers outstanding, dialogues overdue, teachers near a cap.
+"""The weekly digest to SLT: visits this week, answers outstanding, dialogues overdue, teachers near a cap,
+and learning walks whose report is still to share (a walk's rooms are followed up only as the walk).
 
 A periodic job, not a change: every walkbot process runs it, and the outbox keeps one digest per
 SLT member per week (NoticeRepo.add_once). It is due on the first school morning of each week
@@ -20,6 +21,7 @@ from bot.domain.model import (
     Staff,
     Visit,
     VisitStatus,
+    Walk,
 )
 from bot.domain.school import School
 from bot.domain.school_time import school_morning
@@ -93,7 +95,15 @@ def digest_card(school: School, uow: UnitOfWork, staff: tuple[Staff, ...], now: 
             if reminders.follow_up_owed(v, school.policy)]
     overdue = [(v, due) for v in owed if (due := reminders.dialogue_deadline(cal, school.policy, v)) < today]
     return words.digest(school, names, monday, this_week=this_week, waiting=[(v, _who_answers(v)) for v in waiting],
-                        overdue=overdue, near_a_cap=_near_a_cap(uow, school, staff, session, ctx) if session else [])
+                        overdue=overdue, near_a_cap=_near_a_cap(uow, school, staff, session, ctx) if session else [],
+                        reports_due=_reports_due(uow, school, session, now) if session else [])
+
+
+def _reports_due(uow: UnitOfWork, school: School, session, now: datetime) -> list[tuple[Walk, int]]:
+    """This session's walks with findings recorded whose report has not gone to staff, and how many findings."""
+    walks = [w for w in uow.walks.between(school.id, session.start, session.end)
+             if not w.cancelled and w.end <= now and w.report_shared_at is None]
+    return [(w, n) for w in walks if (n := len(uow.walks.findings(w.id)))]
 
 
 def _who_answers(visit: Visit) -> tuple[str, ...]:

@@ -1,15 +1,17 @@
 """Everything a person sees at a glance (Slack's App Home): their visits and allowance and the next
-learning walk; for SLT also every teacher's visit counts against the caps (counts only) and the walks.
+learning walk; for SLT also every teacher's visit counts against the caps (counts only), the walks,
+and whom walkbot has notices for but cannot reach yet.
 """
 from __future__ import annotations
 
 from bot.domain.calendar import Session
 from bot.domain.model import Role
+from bot.notices.delivery import Reach
 from bot.ports import Clock, UnitOfWork
 from bot.usecases import commands as c
 from bot.usecases import lookups
 from bot.usecases.kernel import Scope, open_scope
-from bot.usecases.results import Overview, TeacherCounts
+from bot.usecases.results import Overview, TeacherCounts, Unreached
 
 
 def show_overview(cmd: c.ShowOverview, uow: UnitOfWork, clock: Clock) -> Overview:
@@ -23,7 +25,8 @@ def show_overview(cmd: c.ShowOverview, uow: UnitOfWork, clock: Clock) -> Overvie
         walks = tuple(w for w in uow.walks.between(scope.school.id, session.start, session.end)
                       if not w.cancelled and w.end > scope.now)
         counts = _counts(scope, session) if scope.actor.is_slt else ()
-        return Overview(scope.school, scope.actor, visits, allowance, walks, counts)
+        unreached = _unreached(scope) if scope.actor.is_slt else ()
+        return Overview(scope.school, scope.actor, visits, allowance, walks, counts, unreached)
 
 
 def _counts(scope: Scope, session: Session) -> tuple[TeacherCounts, ...]:
@@ -31,3 +34,19 @@ def _counts(scope: Scope, session: Session) -> tuple[TeacherCounts, ...]:
     teachers = [s for s in scope.staff if s.has(Role.TEACHER)]
     used = lookups.usage_by_teacher(scope.uow, scope.school, teachers, session, scope.ctx)
     return tuple(TeacherCounts(t, tuple(used[t.chat_id])) for t in teachers)
+
+
+def _unreached(scope: Scope) -> tuple[Unreached, ...]:
+    """Whom notices wait for, by why walkbot cannot reach them. Someone walkbot has been installed for since
+    is left out: their notices go at the next try."""
+    school, uow = scope.school, scope.uow
+    people: dict[Reach, set[str]] = {}
+    channels: set[Reach] = set()
+    for recipient, why in uow.notices.waiting(school.id):
+        reach = Reach(why)
+        if recipient in school.staff_channels:
+            channels.add(reach)
+        elif not (reach is Reach.TEAMS_PERSON and uow.teams.personal(school.id, recipient)):
+            people.setdefault(reach, set()).add(scope.names.get(recipient, recipient))
+    return tuple(Unreached(reach, tuple(sorted(people.get(reach, ()))), reach in channels)
+                 for reach in Reach if reach in people or reach in channels)

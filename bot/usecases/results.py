@@ -6,8 +6,9 @@ from enum import StrEnum
 from typing import Mapping
 
 from bot.domain.calendar import Session
-from bot.domain.model import Role, Staff, Visit, Walk
+from bot.domain.model import Finding, Role, Staff, Visit, Walk
 from bot.domain.school import School
+from bot.notices.delivery import Reach
 from bot.rules import Usage, Violation
 
 
@@ -28,12 +29,22 @@ class Outcome(StrEnum):
     RECORD_WRITTEN = "record written"
     RECORD_AGREED = "record agreed"  # by everyone: kept
     RECORD_AGREED_BY_YOU = "record agreed by you"  # the others still to agree
+    WALK_ROOM_HELD = "walk room held"  # a walk's room: no dialogue follows, the walk reports as a whole
+    HELD_DATE_ONLY = "held, date kept"  # a peer visit that keeps only its date (004 §7): nothing follows
 
 
 class WalkOutcome(StrEnum):
     PLANNED = "planned"
     CANCELLED = "cancelled"
     SHOWN = "shown"
+
+
+class ReportOutcome(StrEnum):
+    """What just happened to a learning walk's findings and report."""
+
+    RECORDED = "findings recorded"
+    SHOWN = "shown"
+    SHARED = "shared"
 
 
 class StaffOutcome(StrEnum):
@@ -83,8 +94,20 @@ class WalkDone:
     walk: Walk
     names: Mapping[str, str]
     what: WalkOutcome
-    room_visits: tuple[Visit, ...] = ()
-    room_refusals: tuple[tuple[str, str], ...] = ()  # (teacher name, why) for rooms that could not be booked
+    room_visits: tuple[Visit, ...] = ()  # a walk is planned with all its rooms or not at all
+
+
+@dataclass(frozen=True)
+class WalkReport:
+    """A walk's findings, compiled as its report: by kind, never by room or by walker."""
+
+    school: School
+    walk: Walk
+    names: Mapping[str, str]
+    what: ReportOutcome
+    findings: tuple[Finding, ...]
+    rooms_visited: int  # how many classrooms: the report names none
+    told: int = 0  # RECORDED: how many teachers were told that findings exist
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,15 @@ class TeacherCounts:
 
 
 @dataclass(frozen=True)
+class Unreached:
+    """Those walkbot has notices for but cannot reach yet, for one reason (SLT put it right)."""
+
+    reach: Reach
+    names: tuple[str, ...]  # the people's names, by name
+    channel: bool = False  # the staff channel too
+
+
+@dataclass(frozen=True)
 class Overview:
     school: School
     me: Staff
@@ -141,6 +173,7 @@ class Overview:
     allowance: Allowance  # shown to teachers; its session is the one the overview covers
     walks: tuple[Walk, ...]  # this session's learning walks still to come, soonest first
     counts: tuple[TeacherCounts, ...] = ()  # SLT only
+    unreached: tuple[Unreached, ...] = ()  # SLT only: whose notices wait for walkbot to be installed
 
     @property
     def is_teacher(self) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.chat import replies
+from bot.chat import forms, replies
 from bot.chat.router import SORRY, Reply, Walkbot
 from bot.chat.usage import USAGE
 from bot.domain.model import OPEN_STATUSES
@@ -125,7 +125,7 @@ def _time_clicked(body: dict, action: dict) -> tuple[dict, dict[str, Any]] | Non
     shown = body.get("view")
     if not isinstance(shown, dict) or not isinstance(shown.get("id"), str):
         return None
-    values = m.at(m.read_values(shown), action.get("value"))
+    values = forms.at(m.read_values(shown), action.get("value"))
     return None if values is None else (shown, values)
 
 
@@ -225,18 +225,18 @@ class Listeners:
         return m.propose_view(school) if form == m.PROPOSE else m.walk_view(school)
 
     def _try(self, school: School, build: Callable[[Mapping[str, Any]], c.Command], values: Mapping[str, Any],
-             blocks: Mapping) -> tuple[Reply | None, m.Trouble | None]:
+             form: forms.Form) -> tuple[Reply | None, m.Trouble | None]:
         """Build the command from a form and run it: the reply, or the trouble to show in the form."""
         try:
             cmd = build(values)
-        except m.FieldError as err:
-            return None, err.trouble
+        except forms.FieldError as err:
+            return None, m.Trouble.of(err)
         reply = self.walkbot.run(cmd, school)
-        return (reply, None) if reply.ok else (reply, m.trouble_from(reply, school, blocks))
+        return (reply, None) if reply.ok else (reply, m.trouble_from(reply, school, form))
 
     def _propose(self, school: School, user: str, values: Mapping[str, Any]):
-        return self._try(school, lambda v: m.propose_command(v, school_id=school.id, actor=user), values,
-                         m.PROPOSE_BLOCKS)
+        return self._try(school, lambda v: forms.propose_command(v, school_id=school.id, actor=user), values,
+                         forms.propose_form(school))
 
     def propose_submitted(self, ack, view: dict, context) -> None:
         school, values = context["school"], m.read_values(view)
@@ -259,8 +259,8 @@ class Listeners:
 
     def walk_submitted(self, ack, view: dict, context) -> None:
         school, user, values = context["school"], context.user_id, m.read_values(view)
-        reply, trouble = self._try(school, lambda v: m.walk_command(v, school_id=school.id, actor=user), values,
-                                   m.WALK_BLOCKS)
+        reply, trouble = self._try(school, lambda v: forms.walk_command(v, school_id=school.id, actor=user), values,
+                                   forms.walk_form(school))
         if trouble:
             ack(**trouble.ack(lambda t: m.walk_view(school, values, t)))
         else:
@@ -307,10 +307,20 @@ class Listeners:
 
     def _settle(self, client: WebClient, school: School, user: str, origin: m.Origin, settled: Card | None) -> None:
         """The question is answered: its message shows the outcome, buttons gone; or the App Home is redrawn."""
-        if origin.channel and origin.ts and settled is not None:
+        if origin.channel and origin.ts and settled is not None and self._sent_them(school, user, origin):
             client.chat_update(channel=origin.channel, ts=origin.ts, **message(settled))
         else:
             self._publish_home(client, school, user)
+
+    def _sent_them(self, school: School, user: str, origin: m.Origin) -> bool:
+        """Whether the message is one walkbot sent this person about this visit, as the outbox recorded it.
+        A button's container and a form's metadata come in the request: naming any other message (the staff
+        channel's, someone else's DM) they are forged, and that message is left alone."""
+        with self.walkbot.uow_factory() as uow:
+            ours = uow.notices.sent_message(school.id, origin.visit_id, user, origin.ts)
+        if not ours:
+            log.warning("an answer named a message walkbot did not send to whoever answered: it was not updated")
+        return ours
 
     def ask(self, ack, body: dict, action: dict, client: WebClient) -> None:
         """Suggest another time, Decline: the form that asks for the time, or for the reason."""
@@ -321,20 +331,20 @@ class Listeners:
         form = m.suggest_view if verb_of(action.get("action_id")) is Verb.SUGGEST else m.decline_view
         client.views_open(trigger_id=body["trigger_id"], view=form(self._origin(body, read[0])))
 
-    def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, blocks):
-        return self._try(school, lambda v: build(v, origin, school_id=school.id, actor=user), values, blocks)
+    def _answer_form(self, school: School, user: str, origin: m.Origin, build, values, form: forms.Form):
+        return self._try(school, lambda v: build(v, origin.visit_id, school_id=school.id, actor=user), values, form)
 
     def suggest_submitted(self, ack, view: dict, client: WebClient, context) -> None:
-        self._answer_submitted(ack, view, client, context, m.suggest_command, m.SUGGEST_BLOCKS, m.suggest_view)
+        self._answer_submitted(ack, view, client, context, forms.suggest_command, forms.suggest_form, m.suggest_view)
 
-    def _answer_submitted(self, ack, view: dict, client: WebClient, context, build, blocks, redraw) -> None:
+    def _answer_submitted(self, ack, view: dict, client: WebClient, context, build, form, redraw) -> None:
         """The Suggest or Decline form sent: the answer given, or the form again with what stands in its way."""
         school, user, values, origin = context["school"], context.user_id, m.read_values(view), m.Origin.of(view)
         if origin is None:
             _unreadable("form", view.get("private_metadata"))
-            ack(response_action="update", view=m.done_view("walkbot", card(m.UNREADABLE, tone=Tone.PROBLEM)))
+            ack(response_action="update", view=m.done_view("walkbot", card(forms.UNREADABLE, tone=Tone.PROBLEM)))
             return
-        reply, trouble = self._answer_form(school, user, origin, build, values, blocks)
+        reply, trouble = self._answer_form(school, user, origin, build, values, form(origin.visit_id))
         if trouble:
             ack(**trouble.ack(lambda t: redraw(origin, values, t)))
             return
@@ -348,14 +358,15 @@ class Listeners:
         if origin is None:
             return _unreadable("time button", action)
         (shown, values), school, user = clicked, context["school"], context.user_id
-        reply, trouble = self._answer_form(school, user, origin, m.suggest_command, values, m.SUGGEST_BLOCKS)
+        reply, trouble = self._answer_form(school, user, origin, forms.suggest_command, values,
+                                           forms.suggest_form(origin.visit_id))
         view = m.suggest_view(origin, values, trouble) if trouble else m.done_view("Time suggested", reply.card)
         client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
         if not trouble:
             self._settle(client, school, user, origin, reply.settled)
 
     def decline_submitted(self, ack, view: dict, client: WebClient, context) -> None:
-        self._answer_submitted(ack, view, client, context, m.decline_command, m.DECLINE_BLOCKS, m.decline_view)
+        self._answer_submitted(ack, view, client, context, forms.decline_command, forms.decline_form, m.decline_view)
 
     # --- the App Home -------------------------------------------------------------------------------------------------
 

@@ -1,16 +1,17 @@
-"""Modals: the forms behind a bare /visit and /walk plan, and the answers that need a time or a reason.
+"""Modals: the forms (bot.chat.forms) behind a bare /visit and /walk plan, and the answers that need a time or a
+reason, drawn in Block Kit.
 
-A form's values become a core command directly (no round trip through text). When the core says no,
-the form comes back: against its fields when that says it all, otherwise re-drawn with the user's values
-and the core's own reply at the top (a refusal: every broken rule with its clause, and the nearest
-allowed times as buttons), drawn by the one renderer of cards (handlers.slack.blocks).
+A form's values become a core command directly (no round trip through text), by the form model every surface
+shares. When the core says no, the form comes back: against its fields when that says it all, otherwise
+re-drawn with the user's values and the core's own reply at the top (a refusal: every broken rule with its
+clause, and the nearest allowed times as buttons), drawn by the one renderer of cards (handlers.slack.blocks).
 """
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from slack_sdk.models.blocks import (
@@ -27,15 +28,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.chat.reader import keepable
+from bot.chat import forms
+from bot.chat.forms import TEXT_MAX, UNREADABLE, Field, FieldError, Form, FormName, Input  # noqa: F401 (re-exported)
 from bot.chat.router import Reply
-from bot.domain.model import VisitKind
 from bot.domain.school import School
-from bot.domain.words import kind_words
-from bot.errors import Refused
 from bot.reply.card import Card
-from bot.rules.verdict import Subject
-from bot.usecases import commands as c
 from handlers.slack.blocks import (  # noqa: F401 (the time buttons a refused form offers)
     PROPOSE_AT,
     SUGGEST_AT,
@@ -46,47 +43,34 @@ from handlers.slack.blocks import (  # noqa: F401 (the time buttons a refused fo
     view_blocks,
 )
 
-PROPOSE, WALK, SUGGEST, DECLINE = "propose", "walk", "suggest", "decline"  # callback ids
-VALUE = "value"  # every input's action id; its block id says which field it is
-TEXT_MAX = 2000  # the grammar's limit for focus, feedback and reasons
+PROPOSE, WALK, SUGGEST, DECLINE = (name.value for name in FormName)  # callback ids
+VALUE = "value"  # every input's action id; its block id is the form's field id
 ERROR_MAX = 1000
 LABEL_MAX, HINT_MAX, TITLE_MAX = 2000, 2000, 24
-_MINUTES = (10, 15, 20, 30, 40, 45, 50, 60, 90, 120)
-MINUTES_MAX = max(_MINUTES)
-
+at = forms.at
 
 # --- fields ----------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Field:
-    block: str
-    label: str
-    kind: str  # user, users, date, time, select, text, long_text, url
-    optional: bool = False
-    hint: str | None = None
-    options: tuple[tuple[str, str], ...] = ()  # (value, label) of a select
-
-
 def _element(f: Field, value: Any):
     match f.kind:
-        case "user":
+        case Input.PERSON:
             return UserSelectElement(action_id=VALUE, initial_user=value, placeholder=plain("Choose someone", 150))
-        case "users":
+        case Input.PEOPLE:
             return UserMultiSelectElement(action_id=VALUE, initial_users=value or None,
                                           placeholder=plain("Choose people", 150))
-        case "date":
+        case Input.DATE:
             return DatePickerElement(action_id=VALUE, initial_date=_shaped(value, _SLACK_DATE))
-        case "time":
+        case Input.TIME:
             return TimePickerElement(action_id=VALUE, initial_time=_shaped(value, _SLACK_TIME))
-        case "select":
+        case Input.CHOICE:
             options = [Option(value=v, label=mrkdwn(label, 75)) for v, label in f.options]
             chosen = next((o for o in options if o.value == value), None)
             return StaticSelectElement(action_id=VALUE, options=options, initial_option=chosen)
-        case "url":
+        case Input.URL:
             return UrlInputElement(action_id=VALUE, initial_value=value)
         case _:
             return PlainTextInputElement(action_id=VALUE, initial_value=(value or "")[:TEXT_MAX] or None,
-                                         multiline=f.kind == "long_text", max_length=TEXT_MAX)
+                                         multiline=f.kind is Input.LONG_TEXT, max_length=TEXT_MAX)
 
 
 # The only forms of date and time Slack's pickers take (the core reads more: "1110", "20270204").
@@ -132,6 +116,10 @@ class Trouble:
     card: Card | None = None  # the core's reply: a refusal with its clauses and the times it offers instead
     local: Callable[[datetime], datetime] | None = None  # the school's time, for the values of those times
 
+    @classmethod
+    def of(cls, error: FieldError) -> "Trouble":
+        return cls(fields={error.field: str(error)})
+
     def ack(self, redraw) -> dict:
         """What to answer the submission with; `redraw(trouble)` builds the form again with the user's values."""
         if self.card is None:
@@ -144,45 +132,29 @@ def _clipped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-class FieldError(Exception):
-    """A form value the core could not even be asked about (a missing date...)."""
-
-    def __init__(self, block: str, message: str):
-        super().__init__(message)
-        self.trouble = Trouble(fields={block: message})
+def trouble_from(reply: Reply, school: School, form: Form) -> Trouble:
+    """The core's no, on the form (bot.chat.forms.on_fields), the school's times for any times it offers."""
+    on_fields, said = forms.on_fields(reply, form)
+    return Trouble(on_fields, said, school.calendar.local if said is not None else None)
 
 
-def trouble_from(reply: Reply, school: School, blocks: Mapping[Subject, str]) -> Trouble:
-    """The core's no, sorted onto a form: each broken rule against its field (clause quoted). When that says
-    it all, only there; else the form shows the core's reply at the top, its times as buttons."""
-    err = reply.error
-    if not isinstance(err, Refused):
-        return Trouble(card=reply.card)
-    on_fields: dict[str, str] = {}
-    for v in err.violations:
-        block = blocks.get(v.field) if v.field else None
-        if block:
-            on_fields[block] = f"{on_fields[block]}\n{v}" if block in on_fields else str(v)
-    if all(v.field in blocks for v in err.violations) and not err.alternatives:
-        return Trouble(on_fields)
-    return Trouble(on_fields, reply.card, school.calendar.local)
-
-
-def _form(callback: str, title: str, submit: str, fields: tuple[Field, ...], values: Mapping[str, Any],
-          trouble: Trouble | None, *, intro: str | None = None, metadata: str | None = None) -> View:
-    blocks: list[Block] = [context(intro)] if intro else []
+def _view(form: Form, values: Mapping[str, Any] | None, trouble: Trouble | None, *,
+          metadata: str | None = None) -> View:
+    shown = form.values(values)
+    blocks: list[Block] = [context(form.intro)] if form.intro else []
     inputs = []
-    for f in fields:
-        problem = trouble.fields.get(f.block) if trouble else None
+    for f in form.fields:
+        problem = trouble.fields.get(f.id) if trouble else None
         hint = f"⚠️ {problem}" if problem else f.hint
-        inputs.append(InputBlock(block_id=f.block, label=plain(f.label, LABEL_MAX), optional=f.optional,
-                                 element=_element(f, values.get(f.block)),
+        inputs.append(InputBlock(block_id=f.id, label=plain(f.label, LABEL_MAX), optional=f.optional,
+                                 element=_element(f, shown.get(f.id)),
                                  hint=plain(hint, HINT_MAX) if hint else None))
     if trouble and trouble.card:
         blocks += view_blocks(trouble.card, most=VIEW_BLOCKS_MAX - len(blocks) - len(inputs),
                               local=trouble.local or (lambda moment: moment))
-    return View(type="modal", callback_id=callback, title=plain(title, TITLE_MAX), submit=plain(submit, TITLE_MAX),
-                close=plain("Cancel", TITLE_MAX), blocks=blocks + inputs, private_metadata=metadata)
+    return View(type="modal", callback_id=form.name.value, title=plain(form.title, TITLE_MAX),
+                submit=plain(form.submit, TITLE_MAX), close=plain("Cancel", TITLE_MAX), blocks=blocks + inputs,
+                private_metadata=metadata)
 
 
 def done_view(title: str, said: Card) -> View:
@@ -190,147 +162,14 @@ def done_view(title: str, said: Card) -> View:
     return View(type="modal", title=plain(title, TITLE_MAX), close=plain("Done", TITLE_MAX), blocks=view_blocks(said))
 
 
-def at(values: Mapping[str, Any], local_iso: object) -> dict[str, Any] | None:
-    """The form's values with the date and time of an alternative the user picked (None if it is no time)."""
-    try:
-        moment = datetime.fromisoformat(local_iso)
-    except (TypeError, ValueError):
-        return None
-    return {**values, "date": moment.date().isoformat(), "time": f"{moment:%H:%M}"}
-
-
-def _when(values: Mapping[str, Any]) -> c.When:
-    return c.When(day=_day(values, "date"), time=_time(values, "time"))
-
-
-def _day(values: Mapping[str, Any], block: str) -> date:
-    try:
-        return date.fromisoformat(values.get(block) or "")
-    except ValueError:
-        raise FieldError(block, "Choose a date.")
-
-
-def _time(values: Mapping[str, Any], block: str) -> time:
-    try:
-        return time.fromisoformat(values.get(block) or "")
-    except ValueError:
-        raise FieldError(block, "Choose a time.")
-
-
-def _text(values: Mapping[str, Any], block: str) -> str | None:
-    text = (values.get(block) or "").strip() or None
-    if text and not keepable(text):
-        raise FieldError(block, "This holds an invisible control character (a NUL, say), which walkbot can't keep: "
-                                "type it again.")
-    return text
-
-
-def _people(values: Mapping[str, Any], block: str) -> tuple[str, ...]:
-    """Slack user ids as the command language names people: @ and the id."""
-    return tuple(f"@{user}" for user in values.get(block) or ())
-
-
-def _minutes_words(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{minutes} minutes"
-    return f"{hours} hour{'s' if hours > 1 else ''}" + (f" {rest} minutes" if rest else "")
-
-
-# --- proposing a visit -----------------------------------------------------------------------------------------------
-
-# Violation.field -> the block showing it; the start is the date and time together, shown on the date.
-PROPOSE_BLOCKS = {Subject.START: "date", Subject.MINUTES: "minutes", Subject.VISITORS: "visitors",
-                  Subject.FOCUS: "focus", Subject.FEEDBACK: "feedback", Subject.TEACHER: "teacher",
-                  Subject.KIND: "kind"}
-
-
-def _propose_fields(school: School) -> tuple[Field, ...]:
-    policy = school.policy
-    longest = policy.max_visit_minutes or max(_MINUTES)
-    lengths = sorted({m for m in _MINUTES if m <= longest} | {policy.default_visit_minutes})
-    kinds = [k for k in VisitKind if k is not VisitKind.LEARNING_WALK]  # walks are planned with /walk plan
-    return (
-        Field("teacher", "Whose class?", "user"),
-        Field("date", "Date", "date"),
-        Field("time", "Time", "time"),
-        Field("minutes", "How long", "select", options=tuple((str(m), _minutes_words(m)) for m in lengths)),
-        Field("kind", "Kind of visit", "select", options=tuple((k.value, kind_words(k).capitalize()) for k in kinds)),
-        Field("focus", "Focus", "long_text", optional=True, hint="What you will look at, agreed with the teacher"),
-        Field("feedback", "Feedback arrangements", "long_text", optional=True,
-              hint="When and how you will talk about it afterwards"),
-        Field("visitors", "Who else is visiting", "users", optional=True),
-        Field("pro_forma", "Pro forma link", "url", optional=True,
-              hint="Any note-taking sheet: it is shared with the teacher before the visit"),
-    )
-
+# --- the forms -------------------------------------------------------------------------------------------------------
 
 def propose_view(school: School, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
-    given = {k: v for k, v in (values or {}).items() if v}
-    values = {"minutes": str(school.policy.default_visit_minutes), "kind": VisitKind.PEER.value, **given}
-    return _form(PROPOSE, "Propose a visit", "Propose", _propose_fields(school), values, trouble,
-                 intro="The class teacher is asked to agree. walkbot checks your school's agreement first.")
-
-
-def propose_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.ProposeVisit:
-    if not values.get("teacher"):
-        raise FieldError("teacher", "Choose whose class to visit.")
-    minutes = values.get("minutes")
-    # Only a length the form offers: a value Slack never sends (0, 10**12, "20.5") is not quietly changed.
-    if minutes is not None and not (isinstance(minutes, str) and minutes.isascii() and minutes.isdigit()
-                                    and len(minutes) <= 4
-                                    and 0 < int(minutes) <= MINUTES_MAX):
-        raise FieldError("minutes", "Choose how long the visit lasts.")
-    minutes = int(minutes) if minutes else None
-    try:
-        kind = VisitKind(values.get("kind") or VisitKind.PEER)
-    except ValueError:
-        raise FieldError("kind", "Choose the kind of visit.")
-    return c.ProposeVisit(school_id=school_id, actor=actor, teacher=f"@{values['teacher']}", when=_when(values),
-                          minutes=minutes, kind=kind, focus=_text(values, "focus"),
-                          feedback=_text(values, "feedback"), pro_forma=_text(values, "pro_forma"),
-                          visitors=_people(values, "visitors"))
-
-
-# --- planning a learning walk ----------------------------------------------------------------------------------------
-
-WALK_BLOCKS = {Subject.START: "date", Subject.VISITORS: "walkers", Subject.FOCUS: "focus"}
-
-
-def _walk_fields(school: School) -> tuple[Field, ...]:
-    minutes = school.policy.walk_visit_max_minutes
-    each = f", {minutes} minutes each" if minutes else ""
-    return (
-        Field("date", "Date", "date"),
-        Field("start", "Starts", "time"),
-        Field("end", "Ends", "time"),
-        Field("focus", "Focus", "long_text", hint="What the walk looks at: learning, never one person's performance"),
-        Field("walkers", "Who is walking", "users"),
-        Field("rooms", "Whose rooms", "users", optional=True,
-              hint=f"Each room is proposed to its teacher, back to back{each}"),
-    )
+    return _view(forms.propose_form(school), values, trouble)
 
 
 def walk_view(school: School, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
-    return _form(WALK, "Plan a learning walk", "Plan", _walk_fields(school), values or {}, trouble,
-                 intro="The programme goes to all staff when your agreement says it must.")
-
-
-def walk_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.PlanWalk:
-    day, start, end = _day(values, "date"), _time(values, "start"), _time(values, "end")
-    if end <= start:
-        raise FieldError("end", "The walk must end after it starts.")
-    return c.PlanWalk(school_id=school_id, actor=actor, day=day, start=start, end=end, focus=_text(values, "focus"),
-                      walkers=_people(values, "walkers"), rooms=_people(values, "rooms"))
-
-
-# --- answering: another time, or a reason to decline -----------------------------------------------------------------
-
-SUGGEST_BLOCKS = {Subject.START: "date"}
-DECLINE_BLOCKS: dict[Subject, str] = {}
-# A form or button walkbot did not make (its metadata or value unreadable): Slack never sends one.
-UNREADABLE = ("walkbot can't tell which visit this is about, so nothing was changed. "
-              "Close it and answer from the message or your Home tab again.")
+    return _view(forms.walk_form(school), values, trouble)
 
 
 @dataclass(frozen=True)
@@ -362,24 +201,8 @@ class Origin:
 
 
 def suggest_view(origin: Origin, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
-    fields = (Field("date", "Date", "date"), Field("time", "Time", "time"))
-    return _form(SUGGEST, "Suggest another time", "Suggest", fields, values or {}, trouble,
-                 intro=f"Visit #{origin.visit_id}: the visitor is asked to accept the time you suggest.",
-                 metadata=origin.dump())
-
-
-def suggest_command(values: Mapping[str, Any], origin: Origin, *, school_id: int, actor: str) -> c.SuggestTime:
-    return c.SuggestTime(school_id=school_id, actor=actor, visit_id=origin.visit_id, when=_when(values))
+    return _view(forms.suggest_form(origin.visit_id), values, trouble, metadata=origin.dump())
 
 
 def decline_view(origin: Origin, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
-    fields = (Field("reason", "Why?", "long_text", hint="The visitor sees this."),)
-    return _form(DECLINE, f"Decline visit #{origin.visit_id}", "Decline", fields, values or {}, trouble,
-                 metadata=origin.dump())
-
-
-def decline_command(values: Mapping[str, Any], origin: Origin, *, school_id: int, actor: str) -> c.DeclineVisit:
-    reason = _text(values, "reason")
-    if not reason:
-        raise FieldError("reason", "Say why, so the visitor understands.")
-    return c.DeclineVisit(school_id=school_id, actor=actor, visit_id=origin.visit_id, reason=reason)
+    return _view(forms.decline_form(origin.visit_id), values, trouble, metadata=origin.dump())

@@ -6,14 +6,21 @@ rest with WALKBOT_SECRET_KEY: a copied database or backup holds no usable token.
 """
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from sqlalchemy import Engine, Table, Text
 from sqlalchemy.types import TypeDecorator
 
 from handlers.slack.settings import KEY_HELP, SettingsError, SlackSettings
+
+log = logging.getLogger("walkbot.slack")
 
 # What walkbot asks a workspace for; manifest.yml must list exactly these (tests/test_manifest.py
 # says why each is needed).
@@ -54,9 +61,34 @@ class Sealed(TypeDecorator[str]):
         try:
             return self.cipher.decrypt(value.encode()).decode()
         except InvalidToken:
-            raise SettingsError("A stored Slack token cannot be decrypted with WALKBOT_SECRET_KEY. If the key "
+            raise Undecryptable("A stored Slack token cannot be decrypted with WALKBOT_SECRET_KEY. If the key "
                                 "was changed, put the new key first and the old one after it, comma-separated."
                                 ) from None
+
+
+class Undecryptable(SettingsError):
+    """A stored credential that WALKBOT_SECRET_KEY cannot open: the key is not the one it was sealed with."""
+
+
+class KeyCheckedAuthorize(InstallationStoreAuthorize):
+    """Bolt's lookup of a workspace's bot token, except that an installation the key cannot open is not taken
+    for a missing one (Bolt's answer to that tells staff to reinstall, which would not help and is not theirs to
+    do). It is logged as the key's fault, without the token, and raised: the app's error answer tells the person
+    that something went wrong on walkbot's side and that nothing was changed."""
+
+    def __call__(self, *, context, enterprise_id, team_id, **rest):
+        found = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id, **rest)
+        if found is None:  # not installed, or not readable: Bolt swallows why, so look once more (rare)
+            try:
+                self.installation_store.find_bot(enterprise_id=enterprise_id, team_id=team_id,
+                                                 is_enterprise_install=context.is_enterprise_install)
+            except Undecryptable:
+                log.error("the stored Slack installation of workspace %s could not be decrypted with the configured "
+                          "WALKBOT_SECRET_KEY: walkbot cannot act there until the key it was stored with is given "
+                          "(rotating keys: the new key first, the old after it, comma-separated); nothing was "
+                          "changed", team_id)
+                raise
+        return found
 
 
 class EncryptedInstallationStore(SQLAlchemyInstallationStore):
@@ -82,7 +114,7 @@ def _seal(table: Table, sealed: Sealed) -> None:
 
 def oauth_settings(*, settings: SlackSettings, engine: Engine) -> OAuthSettings:
     """Bolt's OAuth flow over `engine` (walkbot's database): /slack/install and /slack/oauth_redirect."""
-    return OAuthSettings(
+    oauth = OAuthSettings(
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         scopes=list(BOT_SCOPES),
@@ -90,7 +122,23 @@ def oauth_settings(*, settings: SlackSettings, engine: Engine) -> OAuthSettings:
             client_id=settings.client_id, engine=engine, cipher=token_cipher(settings.secret_key or "")),
         # walkbot acts only as its bot user, never with a person's token.
         installation_store_bot_only=True,
-        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine),
+        state_store=PurgingStateStore(expiration_seconds=STATE_SECONDS, engine=engine),
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
     )
+    oauth.authorize = KeyCheckedAuthorize(
+        logger=log, client_id=oauth.client_id, client_secret=oauth.client_secret,
+        token_rotation_expiration_minutes=oauth.token_rotation_expiration_minutes,
+        installation_store=oauth.installation_store, bot_only=True, user_token_resolution=oauth.user_token_resolution)
+    return oauth
+
+
+class PurgingStateStore(SQLAlchemyOAuthStateStore):
+    """slack_sdk's state store, which deletes a state only when it is used: anyone may open the install page, so
+    each new state also clears those past their time, and the table holds at most what ten minutes bring."""
+
+    def issue(self, *args, **kwargs) -> str:
+        with self.engine.begin() as conn:
+            conn.execute(self.oauth_states.delete().where(
+                self.oauth_states.c.expire_at <= normalize_datetime_for_db(datetime.now(tz=UTC))))
+        return super().issue(*args, **kwargs)

@@ -3,14 +3,17 @@
 A user id as the channel posts to walkbot's DM with that person (its Messages tab); a channel id
 posts in the channel. A notice carrying a calendar file gets it in a thread reply.
 
-Implements bot.notices.delivery.Transport. Slack's answers become the dispatcher's three cases: a 429 is
-RateLimited (Retry-After), a recipient that can never be reached is Undeliverable, and anything
-else (Slack down, the network, a revoked token) is a DeliveryError worth another try later.
+SlackTransport implements bot.notices.delivery.Transport for one workspace's token. Slack's answers become the
+dispatcher's cases: a 429 is RateLimited (Retry-After), a recipient that can never be reached is
+Undeliverable, and anything else (Slack down, the network, a revoked token) is a DeliveryError worth another
+try later. Which workspace's token a school's notice goes with is `OneWorkspace` (SLACK_BOT_TOKEN) or
+`WorkspaceTransport` (OAuth): each gives a school its own workspace's transport, or says it has none
+(Unreachable), never another school's.
 """
 from __future__ import annotations
 
 import logging
-import os
+import threading
 from typing import TYPE_CHECKING, Callable
 from urllib.error import URLError
 
@@ -21,9 +24,11 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.domain.ics import ics_filename
 from bot.domain.model import Notice
-from bot.errors import InputError
-from bot.notices.delivery import DeliveryError, RateLimited, Undeliverable
+from bot.domain.school import School
+from bot.notices.delivery import DeliveryError, RateLimited, Reach, Undeliverable, Unreachable
 from handlers.slack.blocks import escape
+from handlers.slack.oauth import EncryptedInstallationStore, token_cipher
+from handlers.slack.settings import SettingsError, SlackSettings
 
 if TYPE_CHECKING:  # pragma: no cover (the runtime pulls in Bolt; `walkbot dispatch` needs none of it)
     from handlers.slack.runtime import SlackRuntime
@@ -82,25 +87,57 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
     return DeliveryError(f"Slack said {code or response.status_code}")
 
 
+def _linked(school: School) -> str:
+    if school.slack_team_id is None:
+        raise Unreachable(Reach.NO_INSTALLATION, "school.yml gives no slack_team_id: walkbot cannot tell which "
+                                                 "Slack workspace is the school's")
+    return school.slack_team_id
+
+
+class OneWorkspace:
+    """SLACK_BOT_TOKEN: one workspace's token, for the school linked to that workspace and no other."""
+
+    def __init__(self, transport: SlackTransport):
+        self.transport = transport
+        self._team: str | None = None
+        self._lock = threading.Lock()
+
+    def team(self) -> str:
+        """The token's workspace, as Slack says (auth.test, asked once)."""
+        with self._lock:
+            if self._team is None:
+                try:
+                    self._team = self.transport.client.auth_test()["team_id"]
+                except SlackApiError as error:
+                    raise _delivery_error(error) from error
+                except (SlackClientError, URLError, OSError) as error:
+                    raise DeliveryError(f"Slack could not be reached: {error}") from error
+            return self._team
+
+    def workspace(self, school: School) -> SlackTransport:
+        if _linked(school) != self.team():
+            raise Unreachable(Reach.NO_INSTALLATION, f"SLACK_BOT_TOKEN is another workspace's, not the school's "
+                                                     f"({school.slack_team_id}): install walkbot there by OAuth")
+        return self.transport
+
+
 class WorkspaceTransport:
-    """Many schools, each in its own Slack workspace (OAuth): each notice goes with its school's bot token.
+    """Many schools, each in its own Slack workspace (OAuth): each school's notices go with its workspace's token.
 
     Rotating tokens are refreshed here before they expire: Bolt only refreshes them while it handles
     a request, and a quiet workspace's reminders must still go.
     """
 
-    def __init__(self, schools: Callable[[int], str | None], installations: InstallationStore, *, api_url: str,
-                 rotator: TokenRotator | None = None, render: Callable[[Notice], dict] | None = None):
-        self.schools, self.installations, self.api_url = schools, installations, api_url
+    def __init__(self, installations: InstallationStore, *, api_url: str, rotator: TokenRotator | None = None,
+                 render: Callable[[Notice], dict] | None = None):
+        self.installations, self.api_url = installations, api_url
         self.rotator, self.render = rotator, render
 
-    def send(self, notice: Notice) -> str:
-        team = self.schools(notice.school_id)
-        if team is None:
-            raise Undeliverable(f"school {notice.school_id} has no slack_team_id in school.yml")
+    def workspace(self, school: School) -> SlackTransport:
+        team = _linked(school)
         bot = self.installations.find_bot(enterprise_id=None, team_id=team)
         if bot is None:
-            raise Undeliverable(f"walkbot is not installed in Slack workspace {team}")
+            raise Unreachable(Reach.NO_INSTALLATION, f"walkbot is not installed in Slack workspace {team}")
         if self.rotator is not None and bot.bot_refresh_token:
             try:
                 fresh = self.rotator.perform_bot_token_rotation(bot=bot, minutes_before_expiration=10)
@@ -109,30 +146,39 @@ class WorkspaceTransport:
             if fresh is not None:
                 self.installations.save_bot(fresh)
                 bot = fresh
-        return SlackTransport(WebClient(token=bot.bot_token, base_url=self.api_url), self.render).send(notice)
+        return SlackTransport(WebClient(token=bot.bot_token, base_url=self.api_url), self.render)
 
 
-def for_runtime(runtime: SlackRuntime, render: Callable[[Notice], dict] | None = None) -> SlackTransport | WorkspaceTransport:
+Workspaces = OneWorkspace | WorkspaceTransport
+
+
+def for_runtime(runtime: SlackRuntime, render: Callable[[Notice], dict] | None = None) -> Workspaces:
     """The running Slack app's way out: its own client for one workspace, each school's token under OAuth."""
     if runtime.installation_store is None:
-        return SlackTransport(runtime.app.client, render)
-    settings = runtime.settings
+        return OneWorkspace(SlackTransport(runtime.app.client, render))
+    return _oauth(runtime.settings, runtime.installation_store, render)
 
-    def team_of(school_id: int) -> str | None:
-        with runtime.store.uow() as uow:
-            school = uow.schools.get(school_id)
-        return school.slack_team_id if school else None
 
+def _oauth(settings: SlackSettings, installations: InstallationStore,
+           render: Callable[[Notice], dict] | None) -> WorkspaceTransport:
     rotator = TokenRotator(client_id=settings.client_id, client_secret=settings.client_secret,
                            client=WebClient(base_url=settings.api_url))
-    return WorkspaceTransport(team_of, runtime.installation_store, api_url=settings.api_url, rotator=rotator,
-                              render=render)
+    return WorkspaceTransport(installations, api_url=settings.api_url, rotator=rotator, render=render)
 
 
-def from_environment(render: Callable[[Notice], dict] | None = None) -> SlackTransport:
-    """SLACK_BOT_TOKEN, and SLACK_API_URL to talk to a stand-in instead of slack.com."""
-    token = os.environ.get("SLACK_BOT_TOKEN")
-    if not token:
-        raise InputError("Set SLACK_BOT_TOKEN (the app's bot token, xoxb-…) so walkbot can post to Slack.")
-    client = WebClient(token=token, base_url=os.environ.get("SLACK_API_URL") or WebClient.BASE_URL)
-    return SlackTransport(client, render)
+def from_environment(engine, render: Callable[[Notice], dict] | None = None) -> Workspaces | None:
+    """As `walkbot serve` reads them: OAuth (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, WALKBOT_SECRET_KEY; the
+    installations in walkbot's database, `engine`), else SLACK_BOT_TOKEN; SLACK_API_URL for a stand-in.
+    None when Slack is not set up at all."""
+    settings = SlackSettings.from_env()
+    if settings.oauth:
+        if not (settings.client_id and settings.client_secret and settings.secret_key):
+            raise SettingsError("Sending each school's notices with its own Slack workspace's token needs "
+                                "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and WALKBOT_SECRET_KEY, as walkbot serve has "
+                                "them.")
+        installations = EncryptedInstallationStore(client_id=settings.client_id, engine=engine,
+                                                   cipher=token_cipher(settings.secret_key))
+        return _oauth(settings, installations, render)
+    if settings.bot_token:
+        return OneWorkspace(SlackTransport(WebClient(token=settings.bot_token, base_url=settings.api_url), render))
+    return None

@@ -13,8 +13,8 @@ task/submit). Each runs one core command as the person who pressed, through the 
   buttons; pressing one sends the form again at that time. A dialog's answer, once given, settles the
   message it was opened from (update_activity, by the invoke's replyToId).
 
-The form values become commands as the Slack forms' do (handlers.slack.modals: the same field ids, the same
-checks), so both surfaces read a form alike.
+The forms and how their values become commands are bot.chat.forms, which the Slack forms draw too: both
+surfaces ask the same things and check them the same way.
 """
 from __future__ import annotations
 
@@ -31,23 +31,23 @@ from bot.chat.router import Reply, Walkbot
 from bot.domain.model import OPEN_STATUSES
 from bot.domain.school import School
 from bot.errors import WrongState
-from bot.reply import text as plain_text
 from bot.reply.card import Verb
 from bot.usecases import commands as c
-from handlers.slack import modals as m
+from bot.chat.forms import (UNREADABLE, FieldError, Form, FormName, at, decline_command, decline_form, on_fields,
+                            propose_command, propose_form, suggest_command, suggest_form, walk_command, walk_form)
 from handlers.teams import cards, forms
+from handlers.teams.forms import read_values
 
 log = logging.getLogger("walkbot.teams")
 
 MESSAGE = "application/vnd.microsoft.activity.message"
 ANSWERS = {Verb.AGREE: c.AgreeVisit, Verb.ACCEPT: c.AcceptSuggestion, Verb.WITHDRAW: c.WithdrawVisit}
-OPENS = {Verb.SUGGEST: forms.SUGGEST, Verb.DECLINE: forms.DECLINE, Verb.OPEN_PROPOSE: forms.PROPOSE,
-         Verb.OPEN_WALK: forms.WALK}
-AGAIN = {Verb.PROPOSE_AT: forms.PROPOSE, Verb.SUGGEST_AT: forms.SUGGEST}  # a refused form's times
-SUBMITS = {f"{form}.submit": form for form in (forms.PROPOSE, forms.WALK, forms.SUGGEST, forms.DECLINE)}
+OPENS = {Verb.SUGGEST: FormName.SUGGEST, Verb.DECLINE: FormName.DECLINE, Verb.OPEN_PROPOSE: FormName.PROPOSE,
+         Verb.OPEN_WALK: FormName.WALK}
+AGAIN = {Verb.PROPOSE_AT: FormName.PROPOSE, Verb.SUGGEST_AT: FormName.SUGGEST}  # a refused form's times
+SUBMITS = {f"{name.value}.submit": name for name in FormName}
+ANSWERING = (FormName.SUGGEST, FormName.DECLINE)  # the forms that answer one visit
 NOT_SLT_WALK = "Learning walks are planned by SLT. Say “walk list” to see this session's walks."
-UNLINKED_SHORT = "This organisation isn't linked to a school in walkbot yet, so nothing was done."
-NO_ONE = "walkbot can't tell who you are from this, so nothing was done."
 TOAST_MAX = 1000
 _KEY = r"(?:\.[A-Za-z0-9_-]{1,20})?"
 
@@ -91,30 +91,27 @@ class Answers:
     def __init__(self, walkbot: Walkbot, uow_factory: Callable):
         self.walkbot, self.uow_factory = walkbot, uow_factory
 
-    async def invoke(self, ctx: Any, raw: Mapping[str, Any], school: School | None, actor: str | None) -> Any:
+    async def invoke(self, ctx: Any, raw: Mapping[str, Any], school: School, actor: str) -> Any:
+        """An invoke from someone found on the school's staff list (listeners.py has answered anyone else)."""
         name, value = raw.get("name"), raw.get("value")
         value = value if isinstance(value, Mapping) else {}
         if name == "adaptiveCard/action":
             action = value.get("action") if isinstance(value.get("action"), Mapping) else {}
             data = action.get("data") if isinstance(action.get("data"), Mapping) else {}
-            if school is None or actor is None:
-                return toast(UNLINKED_SHORT if school is None else NO_ONE)
             return await asyncio.to_thread(self.pressed, school, actor, action.get("verb"), data)
         if name in ("task/fetch", "task/submit"):
             data = value.get("data") if isinstance(value.get("data"), Mapping) else {}
-            if school is None or actor is None:
-                return task_message(UNLINKED_SHORT if school is None else NO_ONE)
             if name == "task/fetch":
                 return await asyncio.to_thread(self.fetched, school, actor, data)
             reply, again, form = await asyncio.to_thread(self.run_form, school, actor, data, data.get("action"),
                                                          inline=False)
-            if again is not None:
+            if again is not None and form is not None:
                 return task(forms.dialog(form, again))
             if reply is None:
-                return task_message(m.UNREADABLE)
+                return task_message(UNREADABLE)
             if reply.settled is not None and isinstance(raw.get("replyToId"), str):
                 await self._settle(ctx, raw["replyToId"], reply)
-            return task_message(plain_text.render(reply.card))
+            return task_message(cards.plain(reply.card))
         return None  # no other invoke is walkbot's: 200, nothing done
 
     async def _settle(self, ctx: Any, message_id: str, reply: Reply) -> None:
@@ -133,24 +130,24 @@ class Answers:
         if verb in ANSWERS:
             return self.answer(school, actor, verb, data)
         if verb in OPENS:
-            form = self.blank(school, actor, OPENS[verb], data, inline=True)
-            return replace(form) if isinstance(form, dict) else toast(form)
+            drawn = self.blank(school, actor, OPENS[verb], data, inline=True)
+            return replace(drawn[1]) if isinstance(drawn, tuple) else toast(drawn)
         if verb in AGAIN or action_id in SUBMITS:
             reply, again, form = self.run_form(school, actor, data, action_id, inline=True)
             if again is not None:
                 return replace(again)
             if reply is None:
-                return toast(m.UNREADABLE)
+                return toast(UNREADABLE)
             # An answer settles the question the card asked; a proposal or a walk says what was done.
-            shown = (reply.settled if form in (forms.SUGGEST, forms.DECLINE) else None) or reply.card
+            shown = (reply.settled if form is not None and form.name in ANSWERING else None) or reply.card
             return replace(cards.adaptive_card(shown, keep=lambda a: False))
         log.warning("ignored a card action walkbot did not make: %.200r", action_id)
-        return toast(m.UNREADABLE)
+        return toast(UNREADABLE)
 
     def answer(self, school: School, actor: str, verb: Verb, data: Mapping[str, Any]) -> dict:
         visit_id, asked = visit_of(data.get("visit")), moment_of(data.get("at"))
         if visit_id is None:
-            return toast(m.UNREADABLE)
+            return toast(UNREADABLE)
         extra = {"asked_start": asked} if verb in (Verb.AGREE, Verb.ACCEPT) else {}
         reply = self.walkbot.run(ANSWERS[verb](school_id=school.id, actor=actor, visit_id=visit_id, **extra), school)
         if reply.ok:
@@ -162,73 +159,79 @@ class Answers:
             if shown.ok and shown.result.visit.status not in OPEN_STATUSES:
                 settled = replies.settled(shown.result.school, shown.result.visit, shown.result.names)
                 return replace(cards.adaptive_card(settled, keep=lambda a: False))
-        return toast(plain_text.render(reply.card))
+        return toast(cards.plain(reply.card))
 
     # --- forms: inline in a card, or in a dialog ------------------------------------------------------------------
 
     def fetched(self, school: School, actor: str, data: Mapping[str, Any]) -> dict:
         verb = verb_of(data.get("action") if data.get("action") is not None else data.get("verb"))
         if verb not in OPENS:
-            return task_message(m.UNREADABLE)
-        form = self.blank(school, actor, OPENS[verb], data, inline=False)
-        return task(forms.dialog(OPENS[verb], form)) if isinstance(form, dict) else task_message(form)
+            return task_message(UNREADABLE)
+        drawn = self.blank(school, actor, OPENS[verb], data, inline=False)
+        return task(forms.dialog(*drawn)) if isinstance(drawn, tuple) else task_message(drawn)
 
-    def blank(self, school: School, actor: str, form: str, data: Mapping[str, Any], *, inline: bool) -> dict | str:
+    def blank(self, school: School, actor: str, name: FormName, data: Mapping[str, Any], *,
+              inline: bool) -> tuple[Form, dict] | str:
         """The empty form, or why this person can't use it (said before they fill it in)."""
         who = self.walkbot.run(c.WhoAmI(school_id=school.id, actor=actor), school)
         if not who.ok:
-            return plain_text.render(who.card)
-        if form == forms.WALK and not who.result.person.is_slt:
+            return cards.plain(who.card)
+        if name is FormName.WALK and not who.result.person.is_slt:
             return NOT_SLT_WALK
-        if form in (forms.SUGGEST, forms.DECLINE):
-            visit_id = visit_of(data.get("visit"))
-            if visit_id is None:
-                return m.UNREADABLE
-            draw = forms.suggest_form if form == forms.SUGGEST else forms.decline_form
-            return draw(school, visit_id, inline=inline)
-        draw = forms.propose_form if form == forms.PROPOSE else forms.walk_form
-        return draw(school, self._staff(school), inline=inline)
+        visit_id = visit_of(data.get("visit"))
+        form = _form(name, school, visit_id)
+        if form is None:
+            return UNREADABLE
+        return form, self._draw(form, school, {}, None, {}, inline=inline, visit_id=visit_id)
+
+    def _draw(self, form: Form, school: School, values: Mapping[str, Any], refusal, problems, *, inline: bool,
+              visit_id: int | None) -> dict:
+        staff = self._staff(school) if form.name not in ANSWERING else ()
+        return forms.card(form, values, refusal, problems, school=school, staff=staff, inline=inline,
+                          visit_id=visit_id if form.name in ANSWERING else None)
 
     def _staff(self, school: School):
         with self.uow_factory() as uow:
             return uow.staff.all(school.id)
 
     def run_form(self, school: School, actor: str, data: Mapping[str, Any], action_id: object, *,
-                 inline: bool) -> tuple[Reply | None, dict | None, str]:
+                 inline: bool) -> tuple[Reply | None, dict | None, Form | None]:
         """A form sent (or one of its times pressed): the core's reply, or the form to show again, and which form;
         neither when the form is not one walkbot made."""
-        form, values = data.get("form"), forms.read_values(data)
         pressed = verb_of(action_id)  # the form's own button, or one of the times it offers
-        if pressed in AGAIN:
-            values = m.at(values, data.get("local"))
-            if values is None or AGAIN[pressed] != form:
-                return None, None, str(form)
+        name = next((n for n in FormName if n.value == data.get("form")), None)
         visit_id = visit_of(data.get("visit"))
-        if form not in SUBMITS.values() or (form in (forms.SUGGEST, forms.DECLINE) and visit_id is None):
-            return None, None, str(form)
+        form = _form(name, school, visit_id) if name is not None else None
+        if form is None or (pressed in AGAIN and AGAIN[pressed] is not name):
+            return None, None, form
+        values = read_values(data, form)
+        if pressed in AGAIN:
+            values = at(values, data.get("local"))
+            if values is None:
+                return None, None, form
         base = {"school_id": school.id, "actor": actor}
-        if form == forms.PROPOSE:
-            build, blocks = (lambda v: m.propose_command(v, **base)), m.PROPOSE_BLOCKS
-            redraw = lambda v, card, problems: forms.propose_form(  # noqa: E731
-                school, self._staff(school), v, card, problems=problems, inline=inline)
-        elif form == forms.WALK:
-            build, blocks = (lambda v: m.walk_command(v, **base)), m.WALK_BLOCKS
-            redraw = lambda v, card, problems: forms.walk_form(  # noqa: E731
-                school, self._staff(school), v, card, problems=problems, inline=inline)
-        else:
-            origin = m.Origin(visit_id)
-            command = m.suggest_command if form == forms.SUGGEST else m.decline_command
-            build = lambda v: command(v, origin, **base)  # noqa: E731
-            blocks = m.SUGGEST_BLOCKS if form == forms.SUGGEST else m.DECLINE_BLOCKS
-            draw = forms.suggest_form if form == forms.SUGGEST else forms.decline_form
-            redraw = lambda v, card, problems: draw(school, visit_id, v, card, problems=problems,  # noqa: E731
-                                                    inline=inline)
+        build = {FormName.PROPOSE: lambda v: propose_command(v, **base),
+                 FormName.WALK: lambda v: walk_command(v, **base),
+                 FormName.SUGGEST: lambda v: suggest_command(v, visit_id, **base),
+                 FormName.DECLINE: lambda v: decline_command(v, visit_id, **base)}[form.name]
         try:
             cmd = build(values)
-        except m.FieldError as err:
-            return None, redraw(values, None, dict(err.trouble.fields)), form
+        except FieldError as err:
+            return None, self._draw(form, school, values, None, {err.field: str(err)}, inline=inline,
+                                    visit_id=visit_id), form
         reply = self.walkbot.run(cmd, school)
         if reply.ok:
             return reply, None, form
-        trouble = m.trouble_from(reply, school, blocks)
-        return reply, redraw(values, trouble.card, dict(trouble.fields)), form
+        problems, refusal = on_fields(reply, form)
+        return reply, self._draw(form, school, values, refusal, problems, inline=inline, visit_id=visit_id), form
+
+
+def _form(name: FormName | None, school: School, visit_id: int | None) -> Form | None:
+    """The form a name asks for; an answer's is about one visit, and without one it is no form of walkbot's."""
+    if name is FormName.PROPOSE:
+        return propose_form(school)
+    if name is FormName.WALK:
+        return walk_form(school)
+    if name in ANSWERING and visit_id is not None:
+        return (suggest_form if name is FormName.SUGGEST else decline_form)(visit_id)
+    return None

@@ -104,15 +104,21 @@ def headline(card: Card) -> str:
     return clip(" ".join(flat(card.title or first).split()), SUMMARY_MAX) or "walkbot"
 
 
-def fallback(card: Card) -> str:
-    """The card as plain text, for a client that cannot draw it (commands as Teams takes them)."""
+def plain(card: Card) -> str:
+    """The card as plain text, its commands as Teams takes them: what an answer says under the card or closes a
+    dialog with, where no card is drawn (bot.reply.text writes commands with their slash, as Slack takes them)."""
     lines = [card.title] if card.title else []
     for s in card.sections:
         lines += [s.title] if s.title else []
         lines += [flat(t) for t in s.lines] + [f"{f.label}: {f.value}" for f in s.fields] + list(s.notes)
         commands = plain_text.listed(s.actions, write=typed)
         lines += [f"{s.ask} {commands}."] if commands else []
-    return escape(clip("\n".join(lines), FALLBACK_MAX)) or " "
+    return "\n".join(lines)
+
+
+def fallback(card: Card) -> str:
+    """The card as plain text, for a client that cannot draw it (commands as Teams takes them)."""
+    return escape(clip(plain(card), FALLBACK_MAX)) or " "
 
 
 # --- actions ------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 `TeamsHttp` is both the Teams SDK's HTTP adapter (the SDK registers its messaging endpoint on it, and
 validates each activity's token there) and the ASGI app uvicorn serves: POST /api/messages, GET /healthz,
-and, when one process serves Slack as well, every other path handed to the Slack app (`fallback`).
+GET /calendar/<token>.ics (handlers.teams.calendar), and, when one process serves Slack as well, every other
+path handed to the Slack app (`fallback`).
 Before the SDK sees a request it must look like one the Bot Framework sends: JSON, within MAX_BODY,
 its framing headers once, and a token that handlers.teams.auth.screen lets through (401 otherwise).
 
@@ -18,6 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from microsoft_teams.api import ActivityTypeAdapter
+from pydantic import ValidationError
 
 from bot.errors import WalkbotError
 from handlers.lifecycle import until_stopped
@@ -40,6 +43,7 @@ class TeamsHttp:
     def __init__(self, *, issuer: str, authenticate: bool = True, fallback: Any = None, max_body: int = MAX_BODY):
         self.issuer, self.authenticate, self.fallback, self.max_body = issuer, authenticate, fallback, max_body
         self.routes: dict[str, Callable] = {}
+        self.pages: dict[str, Callable] = {}  # walkbot's own GET pages by path prefix (ASGI apps): calendar files
 
     # --- the SDK's adapter ---------------------------------------------------------------------------------------
 
@@ -67,6 +71,10 @@ class TeamsHttp:
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
+        page = next((app for prefix, app in self.pages.items() if path.startswith(prefix)), None)
+        if page is not None:
+            await page(scope, receive, send)
+            return
         if self.fallback is not None and path not in self.routes:
             await self.fallback(scope, receive, send)  # the Slack app answers its own paths, and /healthz
             return
@@ -111,8 +119,25 @@ class TeamsHttp:
             if refused is not None:
                 log.warning("refused an activity (%s)", refused.reason)
                 return 401, {"error": "Unauthorized"}
+        if not readable(body):
+            log.warning("refused a %.40r activity the Teams SDK cannot read", body["type"])
+            return 400, b"Bad Request"
         answer = await handler({"body": body, "headers": headers})  # the SDK: the token checked, then walkbot
         return answer["status"], answer.get("body")
+
+
+def readable(body: dict) -> bool:
+    """Whether the Teams SDK can read the activity as the kind it says it is, read as the SDK reads it: one it
+    cannot (a field missing, of another type) it would answer with a 500 and a stack trace in its log, though the
+    fault is the sender's."""
+    from microsoft_teams.apps.events.types import CoreActivity  # loaded with the SDK, as handlers.teams.app loads it
+
+    try:
+        ActivityTypeAdapter.validate_python(CoreActivity.model_validate(body).model_dump(by_alias=True,
+                                                                                         exclude_none=True))
+    except ValidationError:
+        return False
+    return True
 
 
 async def _read_body(receive: Callable, limit: int) -> bytes | None:
@@ -134,6 +159,7 @@ def serve_teams(*, settings, db_url: str | None = None, host: str = "127.0.0.1",
     process serves `walkbot serve`'s Slack endpoints too (Slack's settings are then required as well)."""
     from bot.domain.clock import SystemClock
     from handlers.teams.app import build_teams
+    from handlers.teams.calendar import serve_files
 
     settings.check(host)
     fallback, slack_store = None, None
@@ -147,6 +173,7 @@ def serve_teams(*, settings, db_url: str | None = None, host: str = "127.0.0.1",
         slack = build_slack(settings=slack_settings, db_url=db_url, clock=SystemClock())
         fallback, slack_store = SlackHttp(bolt=slack.app), slack.store
     runtime = build_teams(settings=settings, db_url=db_url, clock=SystemClock(), cloud=cloud, fallback=fallback)
+    serve_files(runtime)  # the "Add to calendar" links of Teams notices
     config = uvicorn.Config(runtime.http, host=host, port=port, lifespan="off", server_header=False,
                             timeout_graceful_shutdown=10)
     stop = on_start(runtime) if on_start else None

@@ -1,8 +1,9 @@
 """The outbox: notices written with the change that implies them, sent later by the dispatcher.
 
-Delivery bookkeeping: a dispatcher claims rows by setting claimed_by and claimed_until (a lease);
-claimed_until also serves as "not before" for a row held back after a 429 or a failed attempt.
-A row is claimable when it is pending, due, and its lease or hold has run out (claimed_until <= now).
+Delivery bookkeeping: a dispatcher claims rows by setting claimed_by, claim_token and lease_until (a lease,
+by the database's clock); claimed_until is "not before" for a row held back after a 429 or a failed attempt.
+A row is claimable when it is pending, due, its lease and hold have run out, and no earlier notice to the
+same person is waiting on a lease or a hold (each person's notices go in order).
 """
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from bot.domain.model import Notice, NoticeKind
 from bot.errors import NotFound, WrongState
@@ -45,15 +46,31 @@ def _notice_from_row(row: NoticeRow) -> Notice:
     )
 
 
-def _claimable(now: datetime, db_now: datetime):
-    """Pending, due by `now` (school time, the app's clock), not held back, and nobody's lease running
-    by the database's clock: dispatchers whose clocks disagree still agree on who holds what."""
-    return (NoticeRow.status == "pending", NoticeRow.due_at <= now,
-            or_(NoticeRow.claimed_until.is_(None), NoticeRow.claimed_until <= now),
-            or_(NoticeRow.lease_until.is_(None), NoticeRow.lease_until <= db_now))
+def _free(row, now: datetime, db_now: datetime):
+    """Not held back (by the app's clock) and nobody's lease running (by the database's clock: dispatchers
+    whose clocks disagree still agree on who holds what)."""
+    return (or_(row.claimed_until.is_(None), row.claimed_until <= now),
+            or_(row.lease_until.is_(None), row.lease_until <= db_now))
+
+
+def _pending_free(row, now: datetime, db_now: datetime):
+    """Pending, due by `now` (school time, the app's clock) and free."""
+    return (row.status == "pending", row.due_at <= now, *_free(row, now, db_now))
+
+
+def _earlier():
+    return aliased(NoticeRow, name="earlier")
+
+
+def _before(earlier):
+    """`earlier` is a pending notice to the same person, in the same school, that goes before this one."""
+    return (earlier.school_id == NoticeRow.school_id, earlier.recipient == NoticeRow.recipient,
+            earlier.status == "pending",
+            or_(earlier.due_at < NoticeRow.due_at, and_(earlier.due_at == NoticeRow.due_at, earlier.id < NoticeRow.id)))
 
 
 _SETTLED = {"claimed_by": None, "claim_token": None, "lease_until": None}
+_CLAIMING = zlib.crc32(b"walkbot:notices:claim")  # the advisory lock claims are made under, one at a time
 
 
 class SqlNoticeRepo:
@@ -112,8 +129,10 @@ class SqlNoticeRepo:
         """The earliest moment, up to `until`, at which some pending notice may be sent (due, and not held)."""
         pending = (NoticeRow.status == "pending", NoticeRow.due_at <= until)
         held = NoticeRow.claimed_until > NoticeRow.due_at
+        earlier = _earlier()  # one behind a held notice to the same person goes after it, not at its due time
+        behind_held = exists().where(*_before(earlier), earlier.claimed_until > NoticeRow.due_at)
         free_at = self.session.scalar(select(func.min(NoticeRow.due_at)).where(
-            *pending, or_(NoticeRow.claimed_until.is_(None), ~held)))
+            *pending, or_(NoticeRow.claimed_until.is_(None), ~held), ~behind_held))
         held_until = self.session.scalar(select(func.min(NoticeRow.claimed_until)).where(*pending, held))
         moments = [m for m in (free_at, held_until) if m is not None and m <= until]
         return min(moments, default=None)
@@ -128,26 +147,63 @@ class SqlNoticeRepo:
         """Take up to `limit` claimable notices for `worker`, for `lease` by the database's clock, oldest
         first; returns the claim's token, which recording a notice's outcome must give.
 
-        PostgreSQL skips rows another dispatcher is claiming (FOR UPDATE SKIP LOCKED) and holds the
-        rest until commit; SQLite renders no FOR UPDATE but holds its write lock from BEGIN. On both,
-        the UPDATE re-checks that each row is still claimable, so a row is never taken twice.
-        The ids are fetched first, not in a subquery of the UPDATE: PostgreSQL may re-run such a
-        subquery, and with SKIP LOCKED each run finds new rows, so far more than `limit` were taken.
+        Claims are made one at a time: on PostgreSQL under a transaction's advisory lock, on SQLite under the
+        write lock it takes from BEGIN. So a claim sees every earlier claim's leases, and never takes a
+        person's later notices while another claim is taking their earlier ones. PostgreSQL still skips rows
+        a change is holding (FOR UPDATE SKIP LOCKED) and holds the rest until commit, and the UPDATE re-checks
+        that each row is still claimable, so a row is never taken twice. The ids are fetched first, not in a
+        subquery of the UPDATE: PostgreSQL may re-run such a subquery, and with SKIP LOCKED each run finds
+        new rows, so far more than `limit` were taken.
         """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIMING})
         db_now, token = self.db_now(), uuid.uuid4().hex
-        ids = self.session.scalars(
-            select(NoticeRow.id).where(*_claimable(now, db_now)).order_by(NoticeRow.due_at, NoticeRow.id)
-            .limit(limit).with_for_update(skip_locked=True)).all()
+        ids = self._claimable(now, db_now, limit)
         if not ids:
             return token, []
+        ids = self.session.scalars(select(NoticeRow.id).where(NoticeRow.id.in_(ids))
+                                   .with_for_update(skip_locked=True)).all()
         rows = self.session.scalars(
             update(NoticeRow)
-            .where(NoticeRow.id.in_(ids), *_claimable(now, db_now))
+            .where(NoticeRow.id.in_(ids), *_pending_free(NoticeRow, now, db_now))
             .values(claimed_by=worker, claim_token=token, lease_until=db_now + lease)
             .returning(NoticeRow)
             .execution_options(synchronize_session=False)
         ).all()
         return token, sorted((_notice_from_row(r) for r in rows), key=lambda n: (n.due_at, n.id))
+
+    def _claimable(self, now: datetime, db_now: datetime, limit: int) -> list[int]:
+        """The first `limit` notices free to send, oldest first, skipping any that waits behind an earlier notice to
+        the same person (in the same school) that is still pending and not free: leased to another dispatcher (or
+        to one that died), or held after a 429 or a failed attempt. Sending it first would put the person's
+        messages out of order. A failed, expired or superseded notice blocks nothing; a lease runs out, a hold
+        ends and failed attempts are counted to a limit, so nothing waits for ever.
+
+        Those not free are few (what is in flight, and what is held), so they are read first and each person's
+        first one kept; the free ones are then read in order until enough are found. Under the claim's lock no
+        notice becomes not free meanwhile: only a claim makes one so, or its holder, which had it leased already."""
+        stuck: dict[tuple[int, str], tuple[datetime, int]] = {}
+        for school_id, recipient, due_at, notice_id in self.session.execute(
+                select(NoticeRow.school_id, NoticeRow.recipient, NoticeRow.due_at, NoticeRow.id)
+                .where(NoticeRow.status == "pending", ~and_(*_free(NoticeRow, now, db_now)))):
+            first = stuck.get((school_id, recipient))
+            if first is None or (due_at, notice_id) < first:
+                stuck[(school_id, recipient)] = (due_at, notice_id)
+        ids: list[int] = []
+        free = self.session.execute(
+            select(NoticeRow.id, NoticeRow.school_id, NoticeRow.recipient, NoticeRow.due_at)
+            .where(*_pending_free(NoticeRow, now, db_now)).order_by(NoticeRow.due_at, NoticeRow.id)
+            .execution_options(yield_per=max(limit, 100)))
+        try:
+            for notice_id, school_id, recipient, due_at in free:
+                first = stuck.get((school_id, recipient))
+                if first is None or (due_at, notice_id) < first:
+                    ids.append(notice_id)
+                    if len(ids) == limit:
+                        break
+        finally:
+            free.close()
+        return ids
 
     def renew(self, notice_ids: Iterable[int], token: str, lease: timedelta) -> set[int]:
         """Extend this claim on these notices by `lease` from now (the database's clock); the ids still held."""
@@ -187,6 +243,30 @@ class SqlNoticeRepo:
             values["attempts"] = NoticeRow.attempts + 1
         return self._set(notice_id, token, **values)
 
+    def get(self, notice_id: int) -> Notice | None:
+        row = self.session.get(NoticeRow, notice_id)
+        return _notice_from_row(row) if row else None
+
+    def wait_for(self, notice_id: int, reach: str, until: datetime, error: str, *, token: str | None = None) -> bool:
+        """Not before `until`: walkbot cannot reach the recipient yet (why: `reach`, a bot.notices.delivery.Reach).
+        No attempt is counted, and the claim is given back."""
+        return self._set(notice_id, token, claimed_until=until, last_error=error, waiting_for=reach, **_SETTLED)
+
+    def waiting(self, school_id: int) -> list[tuple[str, str]]:
+        """Whom this school's pending notices wait to reach, and why: (recipient, reach), each pair once."""
+        return [(recipient, reach) for recipient, reach in self.session.execute(
+            select(NoticeRow.recipient, NoticeRow.waiting_for).where(
+                NoticeRow.school_id == school_id, NoticeRow.status == "pending", NoticeRow.waiting_for.is_not(None))
+            .distinct().order_by(NoticeRow.recipient, NoticeRow.waiting_for))]
+
+    def reached(self, school_id: int, recipient: str) -> int:
+        """walkbot can reach this recipient now (walkbot was installed for them): what waited for that goes at the
+        next dispatch, not at its next hourly try. How many notices were waiting."""
+        done = self.session.execute(update(NoticeRow).where(
+            NoticeRow.school_id == school_id, NoticeRow.recipient == recipient, NoticeRow.status == "pending",
+            NoticeRow.waiting_for.is_not(None)).values(waiting_for=None, claimed_until=None))
+        return done.rowcount
+
     def defer(self, notice_id: int, due_at: datetime, *, token: str | None = None) -> bool:
         """Due later (the next school morning); the claim is given back."""
         return self._set(notice_id, token, due_at=due_at, claimed_until=None, **_SETTLED)
@@ -207,6 +287,13 @@ class SqlNoticeRepo:
         row.claimed_by = row.claimed_until = row.claim_token = row.lease_until = None
         self.session.flush()
         return _notice_from_row(row)
+
+    def sent_message(self, school_id: int, visit_id: int, recipient: str, message_id: str) -> bool:
+        """Whether walkbot sent `recipient` a notice about this visit as the message `message_id`
+        (ix_notices_visit_id): a message a surface may update in place for them."""
+        return self.session.scalar(select(NoticeRow.id).where(
+            NoticeRow.visit_id == visit_id, NoticeRow.school_id == school_id, NoticeRow.recipient == recipient,
+            NoticeRow.message_id == message_id, NoticeRow.status == "sent").limit(1)) is not None
 
     def listing(self, statuses: Iterable[str], limit: int = 200) -> list[Notice]:
         rows = self.session.scalars(

@@ -49,6 +49,7 @@ def _staff_from_row(row: StaffRow) -> Staff:
         handle=row.handle,
         line_manager=row.line_manager,
         active=row.active,
+        email=row.email,
     )
 
 
@@ -87,6 +88,12 @@ class SqlSchoolRepo:
         row = self.session.scalar(select(SchoolRow).where(SchoolRow.slack_team_id == team_id))
         return _school_from_row(row) if row else None
 
+    def by_teams_tenant(self, tenant_id: str) -> list[School]:
+        """The schools linked to this Entra tenant: one for a school's own, several for a local authority's."""
+        rows = self.session.scalars(select(SchoolRow).where(SchoolRow.teams_tenant_id == tenant_id.lower())
+                                    .order_by(SchoolRow.id))
+        return [_school_from_row(row) for row in rows]
+
     def all(self) -> list[School]:
         return [_school_from_row(row) for row in self.session.scalars(select(SchoolRow).order_by(SchoolRow.id))]
 
@@ -109,6 +116,7 @@ class SqlSchoolRepo:
             self.session.add(row)
         row.name, row.config = school.name, _jsonable(school.config)
         row.slack_team_id = school.slack_team_id
+        row.teams_tenant_id = school.teams.tenant_id if school.teams else None
         try:
             self.session.flush()
         except IntegrityError:
@@ -128,7 +136,7 @@ class SqlSchoolRepo:
                 s = staff[spec.chat_id] = StaffRow(school_id=row.id, chat_id=spec.chat_id)
                 self.session.add(s)
             s.name, s.roles, s.handle = spec.name, _roles_text(spec.roles), _handle(spec.handle)
-            s.line_manager, s.active, s.source = spec.line_manager, True, FROM_FILE
+            s.line_manager, s.active, s.source, s.email = spec.line_manager, True, FROM_FILE, spec.email
         self.session.flush()
         return _school_from_row(row)
 
@@ -161,6 +169,13 @@ class SqlStaffRepo:
         by_id = [r for r in rows if r.chat_id.lower() == key]
         found = by_id or rows
         return _staff_from_row(found[0]) if len(found) == 1 else None
+
+    def by_email(self, school_id: int, email: str) -> Staff | None:
+        """Active staff listed with this email (any case); None when no one, or more than one, is."""
+        rows = self.session.scalars(select(StaffRow).where(
+            StaffRow.school_id == school_id, StaffRow.active.is_(True), StaffRow.email == email.strip().lower())
+            .limit(2)).all()
+        return _staff_from_row(rows[0]) if len(rows) == 1 else None
 
     def all(self, school_id: int, *, with_leavers: bool = False) -> list[Staff]:
         """Active staff, by name; with_leavers, also those taken off the list."""

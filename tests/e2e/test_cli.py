@@ -165,8 +165,8 @@ def test_every_problem_in_the_file_is_told_with_its_line(tmp_path, capsys):
     assert main(["load", str(path), "--db", f"sqlite:///{tmp_path / 'w.db'}"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"walkbot: {path} has 3 problems; nothing was loaded:\n")
-    assert "  line 14: period P3 ends at 11:10" in err and "  line 23: term Spring of session 2026-27 has no start" \
-        in err and "  line 32: the line_manager of Priya Shah, U99," in err
+    assert "  line 14: period P3 ends at 11:10" in err and "  line 24: term Spring of session 2026-27 has no start" \
+        in err and "  line 37: the line_manager of Priya Shah, U99," in err
     assert not (tmp_path / "w.db").exists()
 
 

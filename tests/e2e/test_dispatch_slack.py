@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +17,7 @@ from standin import SlackStandIn
 
 from bot.domain.clock import ShiftedClock
 from bot.domain.model import Notice, NoticeKind
-from bot.notices.delivery import DeliveryError, RateLimited, Undeliverable
+from bot.notices.delivery import DeliveryError, RateLimited, Undeliverable, Unreachable
 from bot.reply.card import card
 from handlers.scheduler import dispatch_beside_slack
 from handlers.slack.runtime import build_slack
@@ -155,11 +156,12 @@ def test_under_oauth_each_school_s_notices_go_with_its_workspace_s_token_refresh
     slack.calls.clear()
     slack.override = refresh
     transport = for_runtime(runtime)
-    transport.send(notice(school_id=school.id))
+    transport.workspace(school).send(notice(school_id=school.id))
     assert slack.of("chat.postMessage")[-1].token == "xoxb-1-new"  # refreshed before it expired, then used
     assert runtime.installation_store.find_bot(enterprise_id=None, team_id="T0DEMO").bot_token == "xoxb-1-new"
-    with pytest.raises(Undeliverable, match="has no slack_team_id"):
-        WorkspaceTransport(lambda school_id: None, runtime.installation_store, api_url=slack.url).send(notice())
-    with pytest.raises(Undeliverable, match="not installed in Slack workspace T0OTHER"):
-        WorkspaceTransport(lambda school_id: "T0OTHER", runtime.installation_store, api_url=slack.url).send(notice())
+    workspaces = WorkspaceTransport(runtime.installation_store, api_url=slack.url)
+    with pytest.raises(Unreachable, match="gives no slack_team_id"):  # it waits, for SLT to see: never another's token
+        workspaces.workspace(replace(school, slack_team_id=None))
+    with pytest.raises(Unreachable, match="not installed in Slack workspace T0OTHER"):
+        workspaces.workspace(replace(school, slack_team_id="T0OTHER"))
     runtime.store.close()

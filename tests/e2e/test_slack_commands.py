@@ -31,9 +31,9 @@ def test_what_slack_escapes_in_a_command_is_read_as_typed(slack):
 
 
 def test_walk_commands_share_the_language(slack):
-    answer = slack.command(RACHEL, 'plan 2027-03-10 09:00-11:00 focus "books" walkers <@U01HEAD> <@U02DEPUTY>', "/walk")
+    answer = slack.command(RACHEL, 'plan 2027-03-10 09:00-11:00 focus "questioning" purpose "share practice" walkers <@U01HEAD> <@U02DEPUTY>', "/walk")
     assert answer.text.startswith("Planned Learning walk #1, Wed 10 Mar 2027 09:00–11:00")
-    assert "#1 Wed 10 Mar 09:00–11:00 · books" in slack.command(TOM, "list", "/walk").text
+    assert "#1 Wed 10 Mar 09:00–11:00 · questioning" in slack.command(TOM, "list", "/walk").text
     assert slack.command(TOM, "", "/walk").text.startswith("walkbot books classroom visits")  # help
 
 
@@ -42,7 +42,7 @@ def test_walk_commands_share_the_language(slack):
     (SAM, "propose <@U03TOM|tom> someday 10:00", "couldn't read 'someday' as a date"),
     (SAM, 'propose <@U03TOM|tom> 2027-02-04 P1 focus "unclosed', "quotation mark is not closed"),
     (SAM, "agree twelve", "'twelve' is not a visit number"),
-    (SAM, "dance", "There is no command '/visit dance'"),
+    (SAM, "dance", "There is no command 'dance' after /visit"),
     (SAM, "propose <@U99NEW|newbie> 2027-02-04 P1", "I can't find @U99NEW on Durants Demo School's staff"),
     (TOM, "propose <@U04AMY> 2027-02-04 P1 kind inspection", "Only SLT record inspection visits."),
     (TOM, "staff add <@U99NEW|newbie> Nia Jones", "Only SLT can change or see the staff list."),

@@ -58,11 +58,11 @@ def test_a_refused_answer_from_the_home_tab_says_why_at_the_top(slack):
 def test_slt_also_see_every_teachers_counts_and_the_walks_planned(slack):
     slack.command(SAM, PROPOSE.format(day="2027-02-04"))
     slack.click(TOM, "visit.agree", view=home(slack, TOM))
-    slack.command(RACHEL, 'plan 2027-03-10 09:00-11:00 focus "books" walkers <@U01HEAD>', "/walk")
+    slack.command(RACHEL, 'plan 2027-03-10 09:00-11:00 focus "questioning" purpose "share practice" walkers <@U01HEAD>', "/walk")
     view = home(slack, RACHEL)
     shown = texts(view)
     assert "walk.open" in action_ids(view)
-    assert "*Next learning walk:*\n  #1 Wed 10 Mar 09:00–11:00 · books" in shown
+    assert "*Next learning walk:*\n  #1 Wed 10 Mar 09:00–11:00 · questioning" in shown
     assert "*Visits per teacher this session:*" in shown
     assert "  Tom Baker: 1 of 3 observations used this year · 30 of 180 minutes" in shown
     assert "  Amy Chen: 0 of 3 observations used this year · 0 of 180 minutes" in shown

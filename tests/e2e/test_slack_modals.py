@@ -120,7 +120,11 @@ def test_plan_a_walk_by_modal_and_its_announcement_reaches_the_staff_channel(sla
     assert view["callback_id"] == "walk"
     values = {"date": "2027-03-10", "start": "09:00", "end": "11:00", "focus": "feedback in books",
               "walkers": [RACHEL, "U02DEPUTY"], "rooms": [TOM, "U04AMY"]}
+    # Durants §2 shares "the purpose and the focus": without a purpose the form says so, against that field.
     answer = slack.submit(RACHEL, view, values)
+    assert answer.body["response_action"] == "errors" and list(answer.body["errors"]) == ["purpose"]
+    assert "§2" in answer.body["errors"]["purpose"]
+    answer = slack.submit(RACHEL, view, {**values, "purpose": "to share how feedback moves learning on"})
     shown = texts(answer.body["view"])
     assert "Planned Learning walk #1, Wed 10 Mar 2027 09:00–11:00" in shown
     assert "The programme goes to all staff Mon 1 Mar 2027 at 08:50" in shown

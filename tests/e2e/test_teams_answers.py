@@ -81,6 +81,7 @@ def test_an_agree_for_a_time_the_visit_no_longer_has_does_not_agree_it(teams):
 
 def test_someone_else_pressing_the_teachers_agree_is_told_why_not_and_nothing_changes(teams):
     agree = execute_of(propose(teams), "visit.agree")
+    teams.install(AMY)  # her chat stored: pressing changes nothing, not even that
     before = rows(teams.store)
     answer = teams.press(AMY, agree)
     assert answer.toast and rows(teams.store) == before
@@ -88,6 +89,7 @@ def test_someone_else_pressing_the_teachers_agree_is_told_why_not_and_nothing_ch
 
 def test_a_button_walkbot_did_not_make_does_nothing(teams):
     propose(teams)
+    teams.install(TOM)
     before = rows(teams.store)
     for verb, data in (("visit.agree.1", {"visit": "1"}), ("visit.agree.1", {"visit": True}),
                        ("visit.obliterate.1", {"visit": 1}), (None, {})):
@@ -155,6 +157,7 @@ def test_decline_in_a_dialog_needs_a_reason(teams):
 
 def test_a_dialog_walkbot_did_not_make_does_nothing(teams):
     propose(teams)
+    teams.install(TOM)
     before = rows(teams.store)
     assert "can't tell" in teams.fetch(TOM, {"action": "visit.suggest.1", "visit": "one"}).body["task"]["value"]
     assert "can't tell" in teams.post(teams.activity("invoke", TOM, name="task/submit", value={

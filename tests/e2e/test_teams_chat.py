@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from teams_limits import buttons, shown_text
+from teams_limits import buttons, cards_of, shown_text
 from teams_support import (
     AMY,
     CHANNEL,
@@ -10,24 +10,15 @@ from teams_support import (
     STRANGER,
     TOM,
     connector_fixture,  # noqa: F401 (a fixture)
+    mention,
     rows,
     teams_fixture,  # noqa: F401 (a fixture)
+    walkbot_mention,
 )
 
 from bot.errors import Unavailable
 from handlers.teams.listeners import CHAT_ME, ELSEWHERE, command
 from storage.uow import UNAVAILABLE
-
-
-def mention(person, *, aad: bool = True) -> dict:
-    """A mention entity as Teams sends it with a message."""
-    who = {"id": person.teams_id, "name": person.name} | ({"aadObjectId": person.aad} if aad else {})
-    return {"type": "mention", "text": f"<at>{person.name}</at>", "mentioned": who}
-
-
-def walkbot_mention() -> dict:
-    return {"type": "mention", "text": "<at>walkbot</at>", "mentioned": {"id": "28:4f9e3a52-7d61-4c1b-9a0e-6b2d8c5f1e37",
-                                                                      "name": "walkbot"}}
 
 
 def said(teams, person) -> str:
@@ -155,9 +146,25 @@ def test_the_database_out_of_reach_is_said_in_a_sentence_never_a_500(teams, monk
     def down(tenant):
         raise Unavailable(UNAVAILABLE)
 
-    monkeypatch.setattr(teams.runtime.listeners.tenancy, "school_for", down)
+    monkeypatch.setattr(teams.runtime.listeners.tenancy, "schools", down)
     assert teams.say(RACHEL, "list").status == 200
     assert said(teams, RACHEL) == UNAVAILABLE
     pressed = teams.press(TOM, {"verb": "visit.agree.1", "data": {"visit": 1, "at": None}})
     assert pressed.status == 200 and pressed.toast == UNAVAILABLE
     assert teams.fetch(TOM, {"action": "visit.suggest.1", "visit": 1}).body["task"]["value"] == UNAVAILABLE
+
+
+def test_an_answer_teams_throttles_goes_through_the_outbox_and_none_is_lost(teams):
+    """Teams takes 7 messages a second, 8 in two, in one chat: a burst of commands gets every answer, those past the
+    limit written as notices due once Retry-After has passed, for the dispatcher to send."""
+    for n in range(10):
+        assert teams.say(TOM, "limits").status == 200
+    answered = [s for s in teams.connector.to(TOM.chat) if "observations used this year" in shown_text_of(s)]
+    later = teams.notices("answer", TOM.aad)
+    assert teams.connector.throttled and later  # Teams said 429 to some...
+    assert len(answered) + len(later) == 10  # ...and each of those waits in the outbox: nothing unsaid
+    assert all(n.due_at > teams.clock.now() and "observations used this year" in n.text for n in later)
+
+
+def shown_text_of(sent) -> str:
+    return " ".join(shown_text(card) for card in cards_of(sent.activity))

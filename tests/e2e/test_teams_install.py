@@ -89,8 +89,8 @@ def test_references_are_per_school_and_found_by_person(store):
 
     def ref(**kw) -> TeamsConversation:
         return TeamsConversation(**{"school_id": school.id, "tenant_id": TENANT, "conversation_id": "a:1",
-                                    "service_url": "https://smba.trafficmanager.net/emea/",
-                                    "aad_object_id": TOM.aad, "teams_user_id": TOM.teams_id, "bot_id": BOT, **kw})
+                                    "service_url": "https://smba.trafficmanager.net/emea/", "aad_object_id": TOM.aad,
+                                    "teams_user_id": TOM.teams_id, "bot_id": BOT, "chat_id": TOM.aad, **kw})
 
     with store.uow() as uow:
         uow.teams.save(ref())
@@ -99,6 +99,7 @@ def test_references_are_per_school_and_found_by_person(store):
     with store.uow() as uow:
         assert uow.teams.personal(school.id, TOM.aad).conversation_id == "a:1"
         assert uow.teams.by_teams_user(school.id, TOM.teams_id).aad_object_id == TOM.aad
+        assert uow.teams.by_aad(school.id, TOM.aad.upper()).chat_id == TOM.aad
         assert uow.teams.personal(school.id, RACHEL.aad) is None
         assert uow.teams.personal(school.id + 1, TOM.aad) is None
         assert uow.teams.remove(school.id, "a:1") is True

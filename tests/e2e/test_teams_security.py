@@ -196,6 +196,7 @@ def test_nothing_is_read_or_written_across_tenants(store, clock, connector):
     with tenant(store, clock, connector, teams_settings=settings(tenant="multi")) as teams:
         teams.say(RACHEL, PROPOSAL)  # in TENANT: a visit to Tom
         assert teams.notices("proposal")
+        teams.connector.add_member("a:elsewhere-tom", **TOM.member(OTHER_TENANT))
         teams.post(teams.activity("message", TOM, text="list", tenant=OTHER_TENANT, conversation="a:elsewhere-tom"))
         said = shown_text(teams.answered("a:elsewhere-tom"))
         assert "not on Elsewhere School's staff list" in said and "#1" not in said

@@ -6,6 +6,8 @@ visits to Tom's class in every state, a learning walk — runs one command as on
 router, and checks the answer: allowed; or refused with nothing changed and, for someone who may not
 see the visit, in the very words used for a visit that does not exist. Someone from the other school
 never changes, or reads, anything of this school's.
+
+tests/integration/test_teams_authorization.py runs the same table in the same world through Microsoft Teams.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,12 +25,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
+from bot.chat import forms
 from bot.chat.router import Reply, Walkbot
 from bot.domain.clock import FixedClock
 from bot.domain.school import parse_school_config
 from bot.errors import WalkbotError
 from bot.usecases import commands as c
-from handlers.slack import modals
 from handlers.slack.blocks import ACCEPT, AGREE, WITHDRAW
 from handlers.slack.listeners import ANSWERS
 from handlers.wiring import read_school_file
@@ -40,13 +43,20 @@ BUILT_AT = datetime(2027, 2, 1, 8, 30, tzinfo=LONDON)  # Monday
 NOW = datetime(2027, 2, 4, 10, 0, tzinfo=LONDON)  # Thursday: one visit has begun, one was held yesterday
 NOTE = "Pupils explained their thinking in pairs"
 RECORD = "We will try think-pair-share before written answers"
-WALK_FOCUS = "feedback in exercise books"
+WALK_FOCUS = "feedback in books"  # one of the demo session's focus areas
 GHOST = 9999  # a visit or walk number nobody has
+# Each school's Microsoft 365 organisation (its Slack workspace is in its school.yml too).
+TENANTS = {"A": "a1a1a1a1-0000-4000-8000-00000000000a", "B": "b2b2b2b2-0000-4000-8000-00000000000b"}
+# What the Suggest and Decline forms are filled in with, on either surface.
+SUGGESTED = {"date": "2027-02-11", "time": "11:10"}
+DECLINED = {"reason": "mock exams that week"}
 
 
 def school_a() -> dict:
     """The demo school with one person for each part in the table."""
     config = read_school_file(None)
+    config["school"]["teams"] = {"tenant_id": TENANTS["A"]}
+    config["school"]["escalation"] = {"head": "U07GORDON"}  # what concerns the head: the chair of governors
     config["school"]["overrides"] = {
         **config["school"]["overrides"],
         # Tom's class is visited often in this world; the caps are not what this file is about.
@@ -66,18 +76,21 @@ def school_a() -> dict:
         {"id": "U07GORDON", "handle": "gordon", "name": "Gordon Reid", "roles": ["governor"]},
         {"id": "U10LENA", "handle": "lena", "name": "Lena Ortiz", "roles": ["la_officer"]},
         {"id": "U11OLIVE", "handle": "olive", "name": "Olive Leaver", "roles": ["teacher"]},
+        {"id": "U12MAYA", "handle": "maya", "name": "Maya Hart", "roles": ["head", "teacher"]},
     ]
     return config
 
 
 def school_b() -> dict:
-    """Another school in the same database, with its own Slack workspace and staff."""
+    """Another school in the same database, with its own Slack workspace, Teams tenant and staff."""
     config = read_school_file(None)
     config["school"].update(key="elmwood", name="Elmwood Academy", slack_team_id="T0ELM",
-                            announcements_channel="C0ELMSTAFF")
+                            announcements_channel="C0ELMSTAFF", teams={"tenant_id": TENANTS["B"]},
+                            escalation={"head": "U53DEV"})  # Ben's own concerns: to the chair of governors
     config["staff"] = [
         {"id": "U51BEN", "handle": "ben", "name": "Ben Okafor", "roles": ["slt", "promoted", "teacher"]},
         {"id": "U52CARA", "handle": "cara", "name": "Cara Doyle", "roles": ["teacher"], "line_manager": "U51BEN"},
+        {"id": "U53DEV", "handle": "dev", "name": "Dev Rao", "roles": ["governor"]},
     ]
     return config
 
@@ -99,11 +112,14 @@ ACTORS = {
     "not_on_staff": ("A", "U99NOBODY"),  # in the workspace, never on the list
     "other_school": ("B", "U51BEN"),  # SLT at the other school, in his own workspace, naming ours
     "other_school_here": ("A", "U51BEN"),  # the same person, his request reaching our school
+    "head": ("A", "U12MAYA"),  # the head teacher: SLT too, and told of unsafe practice
 }
 ROLES = tuple(ACTORS)
-A_STAFF = {"teacher", "proposer", "visitor", "slt", "line_manager", "colleague", "support", "governor", "la_officer"}
+A_STAFF = {"teacher", "proposer", "visitor", "slt", "line_manager", "colleague", "support", "governor", "la_officer",
+           "head"}
+SLT = {"slt", "head"}  # whatever SLT may do, so may the head teacher
 IN_VISIT = {"teacher", "proposer", "visitor"}
-SEE_VISIT = IN_VISIT | {"slt"}  # README: /visit show is for the teacher, the visitors and SLT
+SEE_VISIT = IN_VISIT | SLT  # README: /visit show is for the teacher, the visitors and SLT
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,7 @@ class World:
     """The built world: its schools, the numbers of its visits and walk, and the times the buttons show."""
 
     schools: dict[str, int]
-    ids: dict[str, int]  # proposed, countered, agreed, begun, held, walk
+    ids: dict[str, int]  # proposed, countered, agreed, begun, held, walk, objected (Ed's class, his objection open)
     asked: dict[str, datetime]
     path: Path | None = None  # a SQLite file holding it
 
@@ -161,13 +177,11 @@ def withdraw_button(world, school_id, ids, actor):
 
 
 def suggest_form(world, school_id, ids, actor):
-    return modals.suggest_command({"date": "2027-02-11", "time": "11:10"}, modals.Origin(ids["proposed"]),
-                                  school_id=school_id, actor=actor)
+    return forms.suggest_command(SUGGESTED, ids["proposed"], school_id=school_id, actor=actor)
 
 
 def decline_form(world, school_id, ids, actor):
-    return modals.decline_command({"reason": "mock exams that week"}, modals.Origin(ids["proposed"]),
-                                  school_id=school_id, actor=actor)
+    return forms.decline_command(DECLINED, ids["proposed"], school_id=school_id, actor=actor)
 
 
 def home_tab(world, school_id, ids, actor):
@@ -181,12 +195,13 @@ def who_am_i(world, school_id, ids, actor):
 PROPOSE = '/visit propose @tom 2027-02-09 P3 30m kind {} focus "questioning" feedback "after school"'
 VISIT = dict(may_see=SEE_VISIT)
 WALK = dict(of="walk", may_see=A_STAFF)
+OBJECTED = {"colleague", "visitor"} | SLT  # Ed's class, visited by Amy
 
 TABLE = [
     # proposing: anyone the agreement lets visit (Durants: staff, governors, other professionals), not
     # into their own class; recording an inspection is for SLT only.
     act("propose", A_STAFF - {"teacher"}, PROPOSE.format("formal")),
-    act("propose an inspection", {"slt"}, PROPOSE.format("inspection")),
+    act("propose an inspection", SLT, PROPOSE.format("inspection")),
     # answering a proposal is the class teacher's; a suggested time is the visitors' to answer
     act("agree", {"teacher"}, "/visit agree {proposed}", of="proposed", **VISIT),
     act("suggest", {"teacher"}, "/visit suggest {proposed} 2027-02-11 P3", of="proposed", **VISIT),
@@ -194,9 +209,13 @@ TABLE = [
     act("accept", {"proposer", "visitor"}, "/visit accept {countered}", of="countered", **VISIT),
     act("withdraw", {"proposer", "visitor"}, "/visit withdraw {proposed}", of="proposed", **VISIT),
     # an agreed visit
-    act("cancel", IN_VISIT | {"slt"}, '/visit cancel {agreed} "fire drill"', of="agreed", **VISIT),
+    act("cancel", IN_VISIT | SLT, '/visit cancel {agreed} "fire drill"', of="agreed", **VISIT),
     act("move", IN_VISIT, "/visit move {agreed} 2027-02-10 P3", of="agreed", **VISIT),
     act("object", {"teacher"}, '/visit object {agreed} @sam "we have history"', of="agreed", **VISIT),
+    # Ed's objection to Amy, passed to his line manager Hana: she resolves it, he may withdraw it (004 §9)
+    act("object resolve", {"line_manager"}, '/visit object {objected} resolve "we talked it through"',
+        of="objected", may_see=OBJECTED),
+    act("object withdraw", {"colleague"}, "/visit object {objected} withdraw", of="objected", may_see=OBJECTED),
     act("show", SEE_VISIT, "/visit show {agreed}", of="agreed", **VISIT),
     # after the visit: only the teacher visited and the visitors; SLT see the visit but not its notes
     act("held", IN_VISIT, "/visit held {begun}", of="begun", **VISIT),
@@ -206,24 +225,27 @@ TABLE = [
     act("record", IN_VISIT, '/visit record {held} "We agreed to share seating plans"', of="held", **VISIT),
     act("record agree", IN_VISIT, "/visit record {held} agree", of="held", **VISIT),
     act("read record", IN_VISIT, "/visit show {held}", sees=RECORD, of="held", **VISIT),
+    # unsafe practice is reported by a visitor, once the visit has begun, to the head teacher (000 Conduct)
+    act("unsafe", {"proposer", "visitor"}, '/visit unsafe {begun} "pupils left alone by the fume cupboard"',
+        of="begun", **VISIT),
     # anyone on the staff list, about themselves (the other school's SLT at their own school)
     act("concern", A_STAFF | {"other_school"}, '/visit concern "three visits in one week"'),
     act("list", A_STAFF | {"other_school"}, "/visit list"),
     act("list shows the visits", IN_VISIT, "/visit list", sees="Tom Baker's class"),
     act("limits", A_STAFF | {"other_school"}, "/visit limits"),
-    act("limits of another", {"teacher", "slt", "line_manager"}, "/visit limits @tom"),
+    act("limits of another", {"teacher", "line_manager"} | SLT, "/visit limits @tom"),
     act("who am I", A_STAFF | {"other_school"}, button=who_am_i),
     act("home tab", A_STAFF | {"other_school"}, button=home_tab),
-    act("home tab counts", {"slt"}, button=home_tab, sees="  Tom Baker: "),  # every teacher's counts: SLT
+    act("home tab counts", SLT, button=home_tab, sees="  Tom Baker: "),  # every teacher's counts: SLT
     # learning walks: SLT plan and call off; everyone on the list sees them
-    act("walk plan", {"slt"}, f'/walk plan 2027-05-12 09:00-10:00 focus "{WALK_FOCUS}" walkers @rachel @hana'),
+    act("walk plan", SLT, f'/walk plan 2027-05-12 09:00-10:00 focus "{WALK_FOCUS}" purpose "share practice" walkers @rachel @hana'),
     act("walk list", A_STAFF, "/walk list", sees=WALK_FOCUS),
     act("walk show", A_STAFF, "/walk show {walk}", sees=WALK_FOCUS, **WALK),
-    act("walk cancel", {"slt"}, '/walk cancel {walk} "snow"', **WALK),
+    act("walk cancel", SLT, '/walk cancel {walk} "snow"', **WALK),
     # the staff list: SLT only (the other school's SLT keep their own)
-    act("staff add", {"slt", "other_school"}, '/visit staff add @U20NIA "Nia Jones"'),
-    act("staff remove", {"slt"}, "/visit staff remove @ed"),
-    act("staff list", {"slt"}, "/visit staff list", sees="Tom Baker"),
+    act("staff add", SLT | {"other_school"}, '/visit staff add @U20NIA "Nia Jones"'),
+    act("staff remove", SLT, "/visit staff remove @ed"),
+    act("staff list", SLT, "/visit staff list", sees="Tom Baker"),
     # Slack's buttons and forms
     act("Agree button", {"teacher"}, button=agree_button, of="proposed", **VISIT),
     act("Suggest form", {"teacher"}, button=suggest_form, of="proposed", **VISIT),
@@ -260,12 +282,17 @@ def build_world(store: Store) -> World:
     for state in ("held", "begun", "agreed"):
         say("U03TOM", f"/visit agree {ids[state]}")
     say("U03TOM", f"/visit suggest {ids['countered']} 2027-02-22 P2")
-    planned = say("U01HEAD", f'/walk plan 2027-02-11 09:00-10:00 focus "{WALK_FOCUS}" walkers @rachel @hana rooms @ed')
+    objected = say("U04AMY", '/visit propose @ed 2027-02-08 P2 30m kind formal focus "questioning" '
+                             'feedback "after school"')
+    ids["objected"] = int(re.search(r"#(\d+)", objected).group(1))
+    say("U09ED", f'/visit object {ids["objected"]} "we have history"')
+    planned = say("U01HEAD", f'/walk plan 2027-02-11 09:00-10:00 focus "{WALK_FOCUS}" purpose "share practice" walkers @rachel @hana rooms @ed')
     ids["walk"] = int(re.search(r"walk #(\d+)", planned).group(1))
     say("U01HEAD", "/visit staff remove @olive")
 
     clock.set(datetime(2027, 2, 3, 10, 0, tzinfo=LONDON))  # after the first visit
     say("U03TOM", f"/visit held {ids['held']}")
+    say("U05SAM", f"/visit dialogue {ids['held']} 2027-02-04 P5")  # a record of dialogue follows a dialogue
     say("U05SAM", f'/visit notes {ids["held"]} "{NOTE}"')
     say("U05SAM", f'/visit record {ids["held"]} "{RECORD}"')
 
@@ -286,10 +313,10 @@ def world(tmp_path_factory) -> World:
     return World(built.schools, built.ids, built.asked, path)
 
 
-@pytest.fixture(scope="module")
-def stage(world, tmp_path_factory) -> Iterator[tuple[Store, sqlite3.Connection]]:
-    """One database the cases take turns in, and the world as built, to start each case from."""
-    path = tmp_path_factory.mktemp("stage") / "stage.db"
+@contextmanager
+def staged(world: World, folder: Path) -> Iterator[Store]:
+    """One database the cases take turns in: a copy of the world, in `folder`."""
+    path = folder / "stage.db"
     shutil.copyfile(world.path, path)
     engine = make_engine(f"sqlite:///{path}")  # a copy of the world: migrated already
 
@@ -298,10 +325,19 @@ def stage(world, tmp_path_factory) -> Iterator[tuple[Store, sqlite3.Connection]]
         dbapi_connection.execute("PRAGMA synchronous=OFF")  # the stage is thrown away after the tests
 
     store = Store(engine)
-    built = sqlite3.connect(world.path)
-    yield store, built
-    built.close()
-    store.close()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def stage(world, tmp_path_factory) -> Iterator[tuple[Store, sqlite3.Connection]]:
+    """One database the cases take turns in, and the world as built, to start each case from."""
+    with staged(world, tmp_path_factory.mktemp("stage")) as store:
+        built = sqlite3.connect(world.path)
+        yield store, built
+        built.close()
 
 
 @pytest.fixture
@@ -413,7 +449,7 @@ def test_the_other_school_reaches_nothing_of_ours_on_postgresql(postgres_url):
 
 # --- whose class can be visited ----------------------------------------------------------------------------------
 
-HAS_A_CLASS = {"teacher": True, "visitor": True, "slt": True, "line_manager": True, "colleague": True,
+HAS_A_CLASS = {"teacher": True, "visitor": True, "slt": True, "head": True, "line_manager": True, "colleague": True,
                "proposer": False,  # Sam, who is proposing: not into his own class
                "support": False, "governor": False, "la_officer": False,  # no class of their own
                "former_staff": False, "not_on_staff": False, "other_school": False}
@@ -437,9 +473,10 @@ def test_someone_without_a_class_is_told_so_and_a_walk_books_no_room_of_theirs(w
     assert reply.text == ("Gordon Reid (governor) is not a class teacher on Durants Demo School's staff list, "
                           "so there is no class of theirs to visit.")
     planned = handle(fresh, world, "A", "U01HEAD", f'/walk plan 2027-05-12 09:00-10:00 focus "{WALK_FOCUS}" '
-                                                   "walkers @rachel @hana rooms @priya @ed").text
-    assert "not booked: Priya Shah's room — not a class teacher, so there is no class to visit" in planned
-    assert "learning-walk visit to Ed Moore's class, Wed 12 May 2027" in planned
+                                                   'purpose "share practice" walkers @rachel @hana rooms @priya @ed').text
+    # A walk is booked with all its rooms or none (issue 11): nothing of it is written.
+    assert "Priya Shah is not a class teacher, so there is no class to visit." in planned
+    assert "Ed Moore's class" not in planned
 
 
 def test_whose_room_a_walk_visits_is_seen_by_slt_the_walkers_and_that_teacher_only(world, fresh):

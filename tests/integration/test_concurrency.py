@@ -175,7 +175,7 @@ def test_four_walks_planned_at_once_leave_one_in_the_term(store):
     days = ["2027-03-02", "2027-03-03", "2027-03-04", "2027-03-05"]
     with ThreadPoolExecutor(max_workers=4) as pool:
         replies = list(pool.map(lambda day: bot.handle(
-            f'/walk plan {day} 09:00-11:00 focus "feedback in books" walkers @rachel',
+            f'/walk plan {day} 09:00-11:00 focus "feedback in books" purpose "share practice" walkers @rachel',
             school_id=school.id, actor="U01HEAD").text, days))
     assert sum(r.startswith("Planned Learning walk") for r in replies) == 1, replies
     assert sum("already has 1 learning walk" in r for r in replies) == 3, replies

@@ -180,7 +180,8 @@ def test_a_slow_dispatcher_keeps_its_claim_while_it_works_and_no_one_else_sends_
 
 
 def test_claims_made_at_the_same_moment_never_overlap(store, school, clock):
-    add_notices(store, school.id, 200, TUESDAY_10)
+    for person in range(200):  # one each: a claim never takes a person's notice while another holds their earlier one
+        add_notices(store, school.id, 1, TUESDAY_10, recipient=f"U9P{person:03d}")
     taken: dict[str, list[int]] = {}
 
     def claim(worker: str) -> None:

@@ -134,7 +134,7 @@ def test_advance_previews_in_order_with_the_time_each_notice_goes(chat):
 
 
 def test_a_walk_is_announced_on_time_its_walkers_reminded_and_a_cancellation_supersedes_it(chat):
-    reply = chat.say('/walk plan 2027-02-24 13:10-13:50 focus "feedback in books" walkers @rachel @daniela rooms @tom @amy')
+    reply = chat.say('/walk plan 2027-02-24 13:10-13:50 focus "feedback in books" purpose "share practice" walkers @rachel @daniela rooms @tom @amy')
     assert "Planned Learning walk #1" in reply
     plan = pending(chat)
     # The week before the walk week is half term: the programme goes on its last school day before it.
@@ -154,7 +154,7 @@ def test_a_walk_is_announced_on_time_its_walkers_reminded_and_a_cancellation_sup
 
 
 def test_a_walk_programme_that_could_not_go_out_in_time_is_refused_at_planning(chat):
-    plan = '/walk plan 2027-02-10 13:10-13:50 focus "feedback in books" walkers @rachel @daniela'
+    plan = '/walk plan 2027-02-10 13:10-13:50 focus "feedback in books" purpose "share practice" walkers @rachel @daniela'
     chat.clock.set(at("2027-02-05", "15:25"))  # Friday of the week before the walk week, after school
     assert "It is too late to give all staff the notice the agreement requires" in chat.say(plan)
     chat.clock.set(at("2027-02-05", "15:10"))

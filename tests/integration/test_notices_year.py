@@ -25,7 +25,6 @@ from notices_support import Recorder, demo_config
 from bot import rules
 from bot.chat.router import Walkbot
 from bot.domain.clock import FixedClock
-from bot.domain.model import VisitKind
 from bot.domain.policy import PRESET_IDS
 from bot.notices.delivery import Settings
 from handlers.dispatcher import Dispatcher
@@ -143,16 +142,17 @@ class Year:
         day = monday + timedelta(days=2)
         planned = self.first_school_day(monday - timedelta(weeks=2))
         self.do(self.at(planned, "09:30"), "U01HEAD", f'/walk plan {day} 13:10-13:50 focus "feedback in books" '
-                                                     "walkers @rachel @daniela rooms @tom @amy", save_as=f"walk{n}")
+                                                     'purpose "share marking practice" feedback "a staff meeting '
+                                                     'summary" walkers @rachel @daniela rooms @tom @amy',
+                save_as=f"walk{n}")
         ctx = rules.Context(self.cal, self.policy, self.at(planned, "09:30"))
         self.expect("walk.announcement", "C0STAFF", rules.walk_announcement_due(day, ctx)[0])
         self.expect("reminder", SLT, self.morning(self.before(day)))
         self.expect("reminder.soon", SLT, self.at(day, "12:40"))
-        if VisitKind.LEARNING_WALK in self.policy.feedback_required_kinds:
-            return  # /walk plan agrees no feedback for its rooms, so this agreement lets it book none
         self.do(self.at(self.after(planned), "09:10"), "U03TOM", f"/visit agree {{walk{n}.0}}")
         self.do(self.at(self.after(planned), "09:15"), "U04AMY", f'/visit decline {{walk{n}.1}} "exam practice"')
         self.expect("reminder.teacher", "U03TOM", self.morning(self.before(day)))
+        self.expect("reminder", SLT, self.at(day, "13:50"))  # as it ends: record the walk's findings
 
     def digests(self) -> None:
         monday = START - timedelta(days=START.weekday())

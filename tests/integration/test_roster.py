@@ -68,7 +68,7 @@ def test_mistakes_in_the_command_are_explained(chat):
     assert "Say their full name" in chat.say("/visit staff add @U09NIA roles teacher")
     reply = chat.say('/visit staff add @U09NIA "N" roles wizard')
     assert "'wizard' is not a role; roles are teacher, promoted, slt" in reply
-    assert "There is no command '/visit staff hire'" in chat.say("/visit staff hire @x")
+    assert "There is no command 'staff hire' after /visit" in chat.say("/visit staff hire @x")
     assert [line.split(" ")[2] for line in chat.say("/visit help staff").splitlines()
             if line.startswith("/visit")] == ["add", "remove", "list"]
 

@@ -46,7 +46,8 @@ def test_every_broken_rule_is_listed_not_just_the_first(chat):
     chat.say("as @sam")
     reply = chat.say("/visit propose @tom tomorrow 10:00 90m kind formal with @amy @rachel")
     assert "notice" in reply and "at most 60 minutes" in reply and "At most 2 colleagues" in reply
-    assert '§9: "' in reply and '§7: "' in reply
+    # §7 is a learning-walk clause: a formal visit's observers are held to its labelled local default (finding 9).
+    assert '§9: "' in reply and '§7: "' not in reply and "§7 limits learning walks" in reply
 
 
 def test_suggest_another_time_then_accept(chat):
@@ -124,7 +125,7 @@ def test_notes_are_seen_only_by_the_teacher_and_visitors(chat):
     ("@sam", "/visit agree {vid}", "Only the class teacher can agree"),
     ("@sam", '/visit decline {vid} "no"', "Only the class teacher can decline"),
     ("@tom", "/visit withdraw {vid}", "Only a visitor can withdraw"),
-    ("@tom", '/walk plan 2027-03-10 09:00-11:00 focus "books" walkers @sam', "Only SLT plan learning walks"),
+    ("@tom", '/walk plan 2027-03-10 09:00-11:00 focus "books" purpose "share practice" walkers @sam', "Only SLT plan learning walks"),
     ("@tom", "/visit limits @amy", "SLT and line managers can see others'"),
     ("@sam", "/visit propose @tom 2027-02-04 P3 kind inspection", "Only SLT record inspection visits"),
 ])
@@ -168,8 +169,10 @@ def test_the_fourth_observation_is_refused_with_the_cap_clause(chat):
 
 def test_inspection_is_recorded_without_agreement_and_counts(chat):
     chat.say("as @rachel")
-    reply = chat.say("/visit propose @tom tomorrow P2 40m kind inspection")
+    reply = chat.say("/visit propose @tom 2027-02-09 P2 40m kind inspection")  # the demo's Ofsted inspection
     assert reply.startswith("Recorded #") and "without agreement" in reply
+    reply = chat.say("/visit propose @tom tomorrow P2 40m kind inspection")
+    assert "none covers Tue 2 Feb 2027" in reply and "Ofsted inspection, Tue 9 Feb to Wed 10 Feb 2027" in reply
 
 
 def test_objecting_to_an_observer_stops_their_bookings_and_tells_the_line_manager(chat):
@@ -193,7 +196,7 @@ def test_a_concern_goes_to_the_line_manager_only(chat):
 
 def test_walk_is_announced_to_all_staff_in_the_week_before(chat):
     chat.say("as @rachel")
-    reply = chat.say('/walk plan 2027-03-10 09:00-11:00 focus "feedback in books" walkers @rachel @daniela rooms @tom @amy')
+    reply = chat.say('/walk plan 2027-03-10 09:00-11:00 focus "feedback in books" purpose "share practice" walkers @rachel @daniela rooms @tom @amy')
     assert reply.startswith("Planned Learning walk #1, Wed 10 Mar 2027 09:00–11:00")
     assert "The programme goes to all staff Mon 1 Mar 2027 at 08:50" in reply
     assert "room: #1 learning-walk visit to Tom Baker's class" in reply
@@ -201,12 +204,12 @@ def test_walk_is_announced_to_all_staff_in_the_week_before(chat):
     assert "→ #staff channel (C0STAFF): Learning walk #1 on Wednesday 10 March from 09:00 to 11:00." in reply
     assert "stand to the side" in reply  # the agreement's conduct lines travel with it
     chat.say("as @rachel")
-    assert "already has 1 learning walk" in chat.say('/walk plan 2027-03-17 09:00-11:00 focus "x" walkers @rachel')
+    assert "already has 1 learning walk" in chat.say('/walk plan 2027-03-17 09:00-11:00 focus "x" purpose "share practice" walkers @rachel')
 
 
 def test_a_walk_too_late_to_announce_is_refused(chat):
     chat.say("as @rachel")
-    reply = chat.say('/walk plan 2027-02-03 09:00-10:00 focus "books" walkers @rachel')
+    reply = chat.say('/walk plan 2027-02-03 09:00-10:00 focus "books" purpose "share practice" walkers @rachel')
     assert "too late to give all staff the notice" in reply
     assert "week before" in reply
 
@@ -222,7 +225,7 @@ def test_a_walk_too_late_to_announce_is_refused(chat):
     ("/visit propose @tom 2027-02-04 P1 kind lecture", "'lecture' is not a kind of visit"),
     ("/visit agree twelve", "'twelve' is not a visit number"),
     ("/visit agree 999", "There is no visit #999"),
-    ("/visit dance", "There is no command '/visit dance'"),
+    ("/visit dance", "There is no command 'dance' after /visit"),
     ("/lunch", "walkbot knows /visit and /walk"),
 ])
 def test_bad_input_gets_a_friendly_answer(chat, text, says):

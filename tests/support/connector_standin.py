@@ -12,11 +12,13 @@ What the connector takes (the calls the SDK makes):
     POST /v3/conversations/{id}/activities                   a message
     POST /v3/conversations/{id}/activities/{activity id}     a reply to one
     PUT  /v3/conversations/{id}/activities/{activity id}     a message updated in place
+    GET  /v3/conversations/{id}/members/{user id}            who someone in a conversation (or a team) is
 
 Each must carry a token the login endpoint gave (401 otherwise). Every activity is checked by Teams' rules
 (tests/support/teams_limits.activity_problems): one Teams would refuse gets a 400 and is kept in `refused`.
 Teams' per-conversation limits hold (7 a second, 8 in 2 s, 60 in 30 s, 1,800 an hour): a send beyond them
-gets a 429 with Retry-After, is kept in `throttled`, and counts for nothing.
+gets a 429 with Retry-After, is kept in `throttled`, and counts for nothing. A conversation walkbot was removed
+from (`remove_bot`) answers as Teams does, 403 (or 404 once the conversation is gone), kept in `undelivered`.
 """
 from __future__ import annotations
 
@@ -101,7 +103,11 @@ class ConnectorStandIn:
     sent: list[Sent] = field(default_factory=list)
     refused: list[tuple[dict, list[str]]] = field(default_factory=list)
     throttled: list[dict] = field(default_factory=list)
+    undelivered: list[tuple[str, dict]] = field(default_factory=list)  # (conversation, activity) refused as gone
+    gone: dict[str, tuple[int, str]] = field(default_factory=dict)  # conversation -> the status and code it answers
     created: list[dict] = field(default_factory=list)  # POST /v3/conversations bodies
+    members: dict[tuple[str, str], dict] = field(default_factory=dict)  # (conversation, Teams or object id) → member
+    member_lookups: list[tuple[str, str]] = field(default_factory=list)  # every GET .../members/{id} asked
     token_requests: list[dict] = field(default_factory=list)
     key_fetches: int = 0
     unauthorised: int = 0
@@ -149,6 +155,17 @@ class ConnectorStandIn:
         assert found, f"walkbot sent nothing to {conversation}; it sent to {sorted({s.conversation for s in self.sent})}"
         return found[-1]
 
+    def add_member(self, conversation: str, **member: str) -> None:
+        """Someone in a conversation (a team's id is one too), as the members API answers for them: id (29:...),
+        name, aadObjectId, email, userPrincipalName, tenantId. Asked about by Teams id or object id."""
+        for said in (member["id"], member.get("aadObjectId")):
+            if said:
+                self.members[(conversation, said)] = dict(member)
+
+    def remove_bot(self, conversation: str, *, status: int = 403, code: str = "BotNotInConversationRoster") -> None:
+        """walkbot uninstalled (or blocked) there: what the connector answers a send from then on."""
+        self.gone[conversation] = (status, code)
+
     def clear(self) -> None:
         with self._lock:
             self.sent.clear()
@@ -177,6 +194,10 @@ class ConnectorStandIn:
         if authorization.removeprefix("Bearer ") not in self.tokens:
             self.unauthorised += 1
             return 401, {"error": {"code": "Unauthorized", "message": "no valid token"}}, {}
+        if conversation in self.gone:
+            status, code = self.gone[conversation]
+            self.undelivered.append((conversation, body))
+            return status, {"error": {"code": code, "message": "The bot is not part of the conversation roster."}}, {}
         problems = activity_problems(body)
         if problems:
             self.refused.append((body, problems))
@@ -191,6 +212,17 @@ class ConnectorStandIn:
             self.sent.append(Sent(method, conversation, new_id, body,
                                   reply_to=activity_id if method == "POST" else None))
         return (200 if method == "PUT" else 201), {"id": new_id}, {}
+
+    def _member(self, conversation: str, member_id: str, authorization: str) -> tuple[int, dict]:
+        if authorization.removeprefix("Bearer ") not in self.tokens:
+            self.unauthorised += 1
+            return 401, {"error": {"code": "Unauthorized", "message": "no valid token"}}
+        with self._lock:
+            self.member_lookups.append((conversation, member_id))
+        found = self.members.get((conversation, member_id))
+        if found is None:
+            return 404, {"error": {"code": "MemberNotFoundInConversation", "message": "The member is not found."}}
+        return 200, found
 
     def _create(self, body: Any, authorization: str) -> tuple[int, dict]:
         if authorization.removeprefix("Bearer ") not in self.tokens:
@@ -213,6 +245,7 @@ class ConnectorStandIn:
 
 
 _ACTIVITIES = re.compile(r"/teams/v3/conversations/([^/]+)/activities(?:/([^/]+))?")
+_MEMBER = re.compile(r"/teams/v3/conversations/([^/]+)/members/([^/?]+)")
 
 
 def _handler(standin: ConnectorStandIn):
@@ -241,6 +274,10 @@ def _handler(standin: ConnectorStandIn):
             if self.path == "/v1/.well-known/keys":
                 standin.key_fetches += 1
                 return self._answer(200, {"keys": [jwk(standin.key)]})
+            found = _MEMBER.fullmatch(self.path)
+            if found:
+                return self._answer(*standin._member(unquote(found.group(1)), unquote(found.group(2)),
+                                                     self.headers.get("Authorization", "")))
             self._answer(404, {"error": "not found"})
 
         def do_POST(self) -> None:

@@ -45,21 +45,32 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 @dataclass(frozen=True)
 class Person:
-    aad: str  # their Entra object id: their staff id in school.yml
+    aad: str  # their Entra object id: their staff id in school.yml, unless it lists them by email
     teams_id: str  # 29:...
     name: str
+    email: str | None = None  # what Teams' members API says of them
 
     @property
     def chat(self) -> str:
         """Their personal chat with walkbot."""
         return f"a:personal-{self.teams_id[3:]}"
 
+    def member(self, tenant: str = TENANT) -> dict:
+        """Them as Teams' members API describes a member."""
+        return {"id": self.teams_id, "name": self.name, "aadObjectId": self.aad, "tenantId": tenant,
+                **({"email": self.email, "userPrincipalName": self.email} if self.email else {})}
+
 
 RACHEL = Person("8a1f0c2e-1111-4000-8000-000000000001", "29:1rachel", "Rachel Carli")  # SLT
 TOM = Person("8a1f0c2e-2222-4000-8000-000000000002", "29:1tom", "Tom Baker")  # teacher
 AMY = Person("8a1f0c2e-3333-4000-8000-000000000003", "29:1amy", "Amy Chen")  # teacher
-STRANGER = Person("8a1f0c2e-9999-4000-8000-000000000009", "29:1stranger", "Sam Stranger")  # not on the list
+STRANGER = Person("8a1f0c2e-9999-4000-8000-000000000009", "29:1stranger", "Sam Stranger",
+                  "sam.stranger@durants.example")  # not on the list
+# Listed by email alone, as a school that has no one's object id lists people.
+NINA = Person("8a1f0c2e-4444-4000-8000-000000000004", "29:1nina", "Nina Patel", "nina.patel@durants.example")
+EVERYONE = (RACHEL, TOM, AMY, STRANGER, NINA)
 CHANNEL = "19:staffroom@thread.tacv2"
+TEAM = "19:durants-staff@thread.tacv2"  # the staff team CHANNEL is in
 
 SCHOOL = {
     "school": {
@@ -130,6 +141,17 @@ class Answer:
         task = (self.body or {}).get("task") or {}
         assert task.get("type") == "continue", f"no dialog in {self.body}"
         return task["value"]["card"]["content"]
+
+
+def mention(person: Person, *, aad: bool = True) -> dict:
+    """A mention entity as Teams sends it with a message (with or without the person's object id)."""
+    who = {"id": person.teams_id, "name": person.name} | ({"aadObjectId": person.aad} if aad else {})
+    return {"type": "mention", "text": f"<at>{person.name}</at>", "mentioned": who}
+
+
+def walkbot_mention() -> dict:
+    """walkbot's own mention, as Teams sends it with a channel message said to walkbot."""
+    return {"type": "mention", "text": "<at>walkbot</at>", "mentioned": {"id": BOT, "name": "walkbot"}}
 
 
 def execute_of(card: dict, verb: str) -> dict:
@@ -210,6 +232,16 @@ class Tenant:
     def uninstall(self, who: Person, **kw: Any) -> Answer:
         return self.post(self.activity("installationUpdate", who, action="remove", **kw))
 
+    def knows(self, who: Person, *conversations: str, tenant: str | None = None) -> None:
+        """Tell the connector stand-in who this person is, in their personal chat and these conversations (a team's
+        id among them): its members API then answers for them there."""
+        for conversation in (who.chat, *conversations):
+            self.connector.add_member(conversation, **who.member(tenant or self.tenant))
+
+    def lookups(self) -> list[tuple[str, str]]:
+        """Every (conversation, member) walkbot asked Teams' members API about."""
+        return list(self.connector.member_lookups)
+
     # --- what walkbot did --------------------------------------------------------------------------------------
 
     def answered(self, who: Person | str) -> dict:
@@ -250,6 +282,11 @@ def rows(store) -> dict:
                 for name, table in Base.metadata.tables.items()}
 
 
+def listed_by_email(person: Person, **entry: Any) -> dict:
+    """A staff entry giving this person's email and no id."""
+    return {"email": person.email, "name": person.name, "roles": ["teacher"], **entry}
+
+
 def load(store, config: dict | None = None):
     with store.uow() as uow:
         school = uow.schools.save(parse_school_config(config or SCHOOL))
@@ -273,12 +310,16 @@ def connector_fixture() -> Iterator[ConnectorStandIn]:
 @contextmanager
 def tenant(store, clock, connector: ConnectorStandIn, *, config: dict | None = None,
            teams_settings: TeamsSettings | None = None) -> Iterator[Tenant]:
-    """The school linked to tenant TENANT, walkbot's Teams endpoint served over HTTP, the connector stand-in."""
+    """The school linked to tenant TENANT, walkbot's Teams endpoint served over HTTP, the connector stand-in (which
+    knows everyone here in their personal chat, as Teams does)."""
     load(store, config)
     runtime = build_teams(settings=teams_settings or settings(), clock=clock, cloud=connector.cloud,
                           walkbot=Walkbot(uow_factory=store.uow, clock=clock), store=store)
     with serving(runtime.http) as http:
-        yield Tenant(http, connector, store, clock, runtime)
+        running = Tenant(http, connector, store, clock, runtime)
+        for person in EVERYONE:
+            running.knows(person)
+        yield running
 
 
 @pytest.fixture(name="teams")

@@ -179,7 +179,9 @@ def test_walk_rooms_remind_the_teacher_only_and_the_walk_reminds_its_walkers():
     notices = reminders.for_walk(SCHOOL, walk, [room, waiting], STAFF, at("2027-02-01", "09:00"))
     assert {(n.kind, n.recipient, n.due_at) for n in notices} == {
         ("reminder", RACHEL, at("2027-02-02", "07:50")), ("reminder", DANIELA, at("2027-02-02", "07:50")),
-        ("reminder.soon", RACHEL, at("2027-02-03", "08:30")), ("reminder.soon", DANIELA, at("2027-02-03", "08:30"))}
+        ("reminder.soon", RACHEL, at("2027-02-03", "08:30")), ("reminder.soon", DANIELA, at("2027-02-03", "08:30")),
+        # as the walk ends, a room having been agreed: record the walk's findings (its own follow-up)
+        ("reminder", RACHEL, at("2027-02-03", "10:00")), ("reminder", DANIELA, at("2027-02-03", "10:00"))}
     text = notices[0].text
     assert "Rooms agreed: Tom Baker 09:00" in text and "Not agreed (do not visit): Amy Chen" in text
     assert all(line in text for line in SCHOOL.policy.conduct)

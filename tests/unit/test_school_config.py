@@ -7,6 +7,8 @@ from datetime import date
 from importlib import resources
 
 import pytest
+import school_yaml
+from school_yaml import parse, problems
 
 from bot.domain.school import parse_school_config, read_school_yaml
 from bot.errors import InputError
@@ -41,22 +43,8 @@ staff:
 """
 
 
-def parse(text: str):
-    return parse_school_config(read_school_yaml(text))
-
-
-def problems(text: str) -> str:
-    with pytest.raises(InputError) as caught:
-        parse(text)
-    return str(caught.value)
-
-
 def changed(*swaps: tuple[str, str]) -> str:
-    text = GOOD
-    for old, new in swaps:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text
+    return school_yaml.changed(GOOD, *swaps)
 
 
 def test_the_good_file_parses_and_keeps_a_plain_document():
@@ -144,7 +132,7 @@ def test_what_was_accepted_silently_is_told_at_its_line(swap, line, says):
     (('{start: "08:50", end: "15:20"}', "{start: 8:50, end: '15:20'}"), 6,
      "'530' is not a time; write it like \"08:50\" in quotes"),
     (("start: 2026-09-02,", "start: 2026-09-02 09:00:00,"), 14, "is a date and a time; give the date alone"),
-    (("roles: [teacher]", "roles: 'teacher, head'"), 23, "staff Tom Baker: 'head' is not a role"),
+    (("roles: [teacher]", "roles: 'teacher, deputy'"), 23, "staff Tom Baker: 'deputy' is not a role"),
 ])
 def test_what_raised_a_traceback_is_told_at_its_line(swap, line, says):
     said = problems(changed(swap))

@@ -19,7 +19,7 @@ from slack_limits import live_markup, message_problems, view_problems
 from teams_limits import activity_problems, buttons, cards_of, shown_text
 
 from bot.chat import replies
-from bot.domain.model import Note, NoticeKind, Role, Staff, Visit, VisitKind, VisitStatus, Walk
+from bot.domain.model import Finding, FindingKind, Note, NoticeKind, Role, Staff, Visit, VisitKind, VisitStatus, Walk
 from bot.errors import InputError, NotFound, Refused
 from bot.notices import words
 from bot.reply import text
@@ -28,7 +28,8 @@ from bot.rules import Subject, Violation
 from bot.rules.allowance import Usage
 from bot.rules.verdict import Slot
 from bot.usecases.results import (Allowance, Member, Outcome, Overview, Said, StaffChange, StaffList, StaffOutcome,
-                                  TeacherCounts, VisitDetail, VisitDone, VisitList, WalkDone, WalkList, WalkOutcome)
+                                  TeacherCounts, VisitDetail, VisitDone, VisitList, WalkDone, WalkList, WalkOutcome,
+                                  ReportOutcome, WalkReport)
 from handlers.slack.blocks import message
 from handlers.slack.home import home_view
 from handlers.teams import cards as teams
@@ -57,7 +58,10 @@ def visit(status=VisitStatus.PROPOSED, **changes) -> Visit:
 
 def walk() -> Walk:
     return Walk(2, 1, RACHEL.chat_id, AT.date(), AT, AT + timedelta(hours=2), FOCUS, (RACHEL.chat_id, SAM.chat_id),
-                announce_at=AT - timedelta(days=7))
+                announce_at=AT - timedelta(days=7), purpose=FOCUS, feedback=FOCUS)
+
+
+FINDINGS = tuple(Finding(n, 2, SAM.chat_id, kind, FOCUS, AT) for n, kind in enumerate(FindingKind))
 
 
 def notices(school) -> dict[NoticeKind, list[Card]]:
@@ -67,7 +71,7 @@ def notices(school) -> dict[NoticeKind, list[Card]]:
     w, deadline = walk(), date(2027, 2, 11)
     cards = {
         NoticeKind.PROPOSAL: [words.proposal(school, v, NAMES, "Sam Patel"), words.moved(school, v, "Sam Patel"),
-                              words.walk_room(school, w, v)],
+                              words.walk_room(school, w, v, NAMES)],
         NoticeKind.SUGGESTION: [words.suggestion(school, countered, "Tom Baker")],
         NoticeKind.AGREED: [words.agreed(school, v, NAMES, "Tom Baker"), words.accepted(school, v, NAMES, "Sam Patel")],
         NoticeKind.CONFIRMED: [words.confirmed(school, v, NAMES)],
@@ -81,12 +85,28 @@ def notices(school) -> dict[NoticeKind, list[Card]]:
         NoticeKind.RECORD: [words.record(held, "Tom Baker", FOCUS)],
         NoticeKind.RECORD_AGREED: [words.record_agreed(held)],
         NoticeKind.OBJECTION: [words.objection(v, "Tom Baker", "Sam Patel", FOCUS)],
-        NoticeKind.CONCERN: [words.concern("Tom Baker", FOCUS)],
+        NoticeKind.OBJECTION_RESOLVED: [words.objection_resolved(v.id, "Rachel Carli", "Sam Patel", FOCUS)],
+        NoticeKind.OBJECTION_WITHDRAWN: [words.objection_withdrawn(v.id, "Tom Baker", "Sam Patel")],
+        NoticeKind.CONCERN: [words.concern("Tom Baker", FOCUS), words.concern("Tom Baker", FOCUS, "Sam Patel")],
+        NoticeKind.UNSAFE_PRACTICE: [words.unsafe_practice(school, v, NAMES, "Sam Patel", FOCUS)],
         NoticeKind.STAFF_ADDED: [words.staff_added(school, TOM, "Rachel Carli")],
         NoticeKind.WALK_ANNOUNCEMENT: [words.walk_announcement(school, w, NAMES)],
         NoticeKind.WALK_CANCELLED: [words.walk_cancelled(w, FOCUS)],
+        NoticeKind.WALK_NOTE: [words.walk_note(school, v.but(kind=VisitKind.LEARNING_WALK, walk_id=w.id), "Sam Patel",
+                                               FOCUS)],
+        NoticeKind.WALK_FINDINGS: [words.walk_findings(school, w, 3), words.walk_findings(school, w, 1)],
+        NoticeKind.WALK_REPORT: [words.walk_report(school, w, FINDINGS, 2),
+                                 words.walk_report(school, replace(w, report_shared_at=AT), (), 1)],
+        NoticeKind.CALENDAR_CHANGED: [
+            words.visit_off_the_calendar(school, v, AT, "Thu 4 Feb 2027 is a school holiday.", NAMES,
+                                         [AT + timedelta(days=1)], was_agreed=True),
+            words.visit_off_the_calendar(school, countered, AT, "Thu 4 Feb 2027 is outside term time.", NAMES, [],
+                                         was_agreed=False),
+            words.dialogue_off_the_calendar(school, held, AT, "Thu 4 Feb 2027 is a school holiday.", [AT]),
+            words.walk_off_the_calendar(school, w, "Thu 4 Feb 2027 is a school holiday.")],
         NoticeKind.NUDGE: [words.nudge_teacher(school, v, NAMES), words.nudge_visitors(school, countered, NAMES)],
-        NoticeKind.REMINDER: [words.reminder(school, v, NAMES), words.walk_reminder(school, w, [v], NAMES)],
+        NoticeKind.REMINDER: [words.reminder(school, v, NAMES), words.walk_reminder(school, w, [v], NAMES),
+                              words.walk_findings_due(school, w)],
         NoticeKind.REMINDER_SOON: [words.reminder_soon(school, v, NAMES, 30),
                                    words.walk_reminder_soon(school, w, [v], NAMES, 30)],
         NoticeKind.REMINDER_TEACHER: [words.reminder_teacher(school, v, NAMES)],
@@ -97,9 +117,11 @@ def notices(school) -> dict[NoticeKind, list[Card]]:
         NoticeKind.ESCALATION: [words.escalation(school, held, NAMES, deadline)],
         NoticeKind.DIGEST: [words.digest(school, NAMES, date(2027, 2, 1), this_week=[v],
                                          waiting=[(countered, [SAM.chat_id])], overdue=[(held, deadline)],
-                                         near_a_cap=[("Tom Baker", ["2 of 3 observations used this year"])]),
+                                         near_a_cap=[("Tom Baker", ["2 of 3 observations used this year"])],
+                                         reports_due=[(w, 3)]),
                             words.digest(school, NAMES, date(2027, 2, 1), this_week=[], waiting=[], overdue=[],
                                          near_a_cap=[])],
+        NoticeKind.ANSWER: [replies.problem(NotFound("There is no visit #9 that you can see."))],
     }
     return cards
 
@@ -118,8 +140,9 @@ def reply_cards(school) -> list[Card]:
                                         field=Subject.START)],
                       [Slot(AT + timedelta(days=n), 30) for n in (1, 2, 3)])
     cards = [replies.reply(VisitDone(school, v, NAMES, outcome, (cited,))) for outcome in Outcome]
-    cards += [replies.reply(WalkDone(school, walk(), NAMES, outcome, (v,), (("Amy Chen", FOCUS),)))
-              for outcome in WalkOutcome]
+    cards += [replies.reply(WalkDone(school, walk(), NAMES, outcome, (v,))) for outcome in WalkOutcome]
+    cards += [replies.reply(WalkReport(school, w, NAMES, outcome, FINDINGS, 2, 2))
+              for outcome in ReportOutcome for w in (walk(), replace(walk(), report_shared_at=AT))]
     cards += [replies.reply(StaffChange(school, TOM, outcome, NAMES, True)) for outcome in StaffOutcome]
     cards += [replies.reply(r) for r in (
         VisitDetail(school, v, NAMES, show_notes=True), lists, VisitList(school, NAMES, (), (), (), ()), allowance,

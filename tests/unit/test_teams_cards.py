@@ -45,6 +45,7 @@ from bot.reply.card import (
 )
 from bot.rules import Subject, Violation
 from bot.rules.verdict import Slot
+from bot.chat import forms as chat_forms
 from handlers.teams import cards, forms
 from handlers.wiring import read_school_file
 from storage import open_store
@@ -159,7 +160,7 @@ def test_an_answered_card_has_no_actions_left(school):
     answer = cards.execute_response(asked)
     assert answer["statusCode"] == 200 and answer["type"] == cards.CONTENT_TYPE
     assert card_problems(answer["value"]) == [] and buttons(answer["value"]) == []
-    inline = forms.suggest_form(school, 3, inline=True)
+    inline = suggest(school, 3, inline=True)
     assert cards.execute_response(inline)["value"] is inline  # a form shown in place of the question
 
 
@@ -205,43 +206,63 @@ def test_every_notice_of_a_whole_term_renders_as_a_valid_message(tmp_path):
 
 # --- forms ----------------------------------------------------------------------------------------------------
 
+def propose(school, staff, values=None, refusal=None, *, problems=None, inline=False) -> dict:
+    return forms.card(chat_forms.propose_form(school), values, refusal, problems, school=school, staff=staff,
+                      inline=inline)
+
+
+def walk(school, staff) -> dict:
+    return forms.card(chat_forms.walk_form(school), None, None, None, school=school, staff=staff)
+
+
+def suggest(school, visit_id, values=None, refusal=None, *, inline=False) -> dict:
+    return forms.card(chat_forms.suggest_form(visit_id), values, refusal, None, school=school, inline=inline,
+                      visit_id=visit_id)
+
+
+def decline(school, visit_id, values=None) -> dict:
+    return forms.card(chat_forms.decline_form(visit_id), values, None, None, school=school, visit_id=visit_id)
+
+
 def inputs(form: dict) -> dict[str, dict]:
     return {e["id"]: e for e in form["body"] if e["type"].startswith("Input.")}
 
 
 def test_every_form_is_a_card_teams_takes_with_inputs_of_their_own_ids(school):
     staff = (TOM, SAM, GONE)
-    for form in (forms.propose_form(school, staff), forms.walk_form(school, staff), forms.suggest_form(school, 7),
-                 forms.decline_form(school, 7), forms.propose_form(school, staff, refusal=refused(school)),
-                 forms.suggest_form(school, 7, refusal=refused(school, Verb.SUGGEST_AT, "Suggest"), inline=True)):
+    ids = {f.id for form in (chat_forms.propose_form(school), chat_forms.walk_form(school),
+                             chat_forms.suggest_form(7), chat_forms.decline_form(7)) for f in form.fields}
+    for form in (propose(school, staff), walk(school, staff), suggest(school, 7), decline(school, 7),
+                 propose(school, staff, refusal=refused(school)),
+                 suggest(school, 7, refusal=refused(school, Verb.SUGGEST_AT, "Suggest"), inline=True)):
         assert card_problems(form) == [], form
-        assert set(inputs(form)) <= set(forms.INPUT_IDS)
-    propose = inputs(forms.propose_form(school, staff))
-    assert list(propose) == ["teacher", "date", "time", "minutes", "kind", "focus", "feedback", "visitors",
-                             "pro_forma"]
+        assert set(inputs(form)) <= ids
+    proposing = inputs(propose(school, staff))
+    assert list(proposing) == ["teacher", "date", "time", "minutes", "kind", "focus", "feedback", "visitors",
+                               "pro_forma"]
     # People from the staff list (chat ids as values, no one who has left): no Graph permission needed.
-    assert [c["value"] for c in propose["teacher"]["choices"]] == ["U05SAM", "U03TOM"]
-    assert propose["visitors"]["isMultiSelect"] is True and propose["teacher"]["isMultiSelect"] is False
-    assert all(propose[f]["maxLength"] == forms.TEXT_MAX for f in ("focus", "feedback", "pro_forma"))
-    assert propose["teacher"]["isRequired"] and "isRequired" not in propose["focus"]
-    assert propose["minutes"]["value"] == str(school.policy.default_visit_minutes)
+    assert [c["value"] for c in proposing["teacher"]["choices"]] == ["U05SAM", "U03TOM"]
+    assert proposing["visitors"]["isMultiSelect"] is True and proposing["teacher"]["isMultiSelect"] is False
+    assert all(proposing[f]["maxLength"] == forms.TEXT_MAX for f in ("focus", "feedback", "pro_forma"))
+    assert proposing["teacher"]["isRequired"] and "isRequired" not in proposing["focus"]
+    assert proposing["minutes"]["value"] == str(school.policy.default_visit_minutes)
 
 
 def test_a_form_comes_back_with_the_values_given_in_the_shapes_its_pickers_take(school):
-    shown = inputs(forms.propose_form(school, (TOM, SAM), {
+    shown = inputs(propose(school, (TOM, SAM), {
         "teacher": "U03TOM", "date": "2027-02-05", "time": "1110", "visitors": "U05SAM,UNKNOWN", "focus": HOSTILE,
         "kind": "not a kind"}))
     assert shown["teacher"]["value"] == "U03TOM" and shown["date"]["value"] == "2027-02-05"
     assert "value" not in shown["time"]  # "1110" is no HH:MM: the picker starts empty
     assert shown["visitors"]["value"] == "U05SAM" and "value" not in shown["kind"]
     assert shown["focus"]["value"] == HOSTILE  # an input's value is plain text: shown as typed
-    long = inputs(forms.decline_form(school, 7, {"reason": "x" * 5000}))["reason"]
+    long = inputs(decline(school, 7, {"reason": "x" * 5000}))["reason"]
     assert len(long["value"]) == forms.TEXT_MAX
 
 
 def test_a_refused_form_shows_the_refusal_first_and_its_times_send_the_form_again(school):
-    form = forms.propose_form(school, (TOM,), {"date": "2027-02-04", "time": "11:10"}, refused(school),
-                              problems={"date": "Thu 4 Feb 2027 is a school holiday."})
+    form = propose(school, (TOM,), {"date": "2027-02-04", "time": "11:10"}, refused(school),
+                   problems={"date": "Thu 4 Feb 2027 is a school holiday."})
     assert card_problems(form) == []
     texts = shown_text(form)
     assert texts.index("The agreement doesn't allow that") < texts.index("⚠️ Thu 4 Feb 2027 is a school holiday.")
@@ -257,21 +278,23 @@ def test_a_refused_form_shows_the_refusal_first_and_its_times_send_the_form_agai
 
 
 def test_answers_carry_their_visit_and_inline_forms_use_execute(school):
-    [send] = forms.decline_form(school, 7)["actions"]
+    [send] = decline(school, 7)["actions"]
     assert send["data"] == {"action": "decline.submit", "form": "decline", "visit": 7}
     assert send["style"] == "destructive"
-    inline = forms.suggest_form(school, 7, refusal=refused(school, Verb.SUGGEST_AT, "Suggest"), inline=True)
+    inline = suggest(school, 7, refusal=refused(school, Verb.SUGGEST_AT, "Suggest"), inline=True)
     pressed = buttons(inline)
     assert all(b["type"] == "Action.Execute" and b["verb"] == b["id"] for b in pressed)
     assert {b["data"]["visit"] for b in pressed} == {7} and {b["data"]["form"] for b in pressed} == {"suggest"}
 
 
 def test_a_form_opens_in_a_dialog_and_its_values_are_read_back(school):
-    opened = forms.dialog(forms.WALK, forms.walk_form(school, (TOM,)))
+    opened = forms.dialog(chat_forms.walk_form(school), walk(school, (TOM,)))
     assert opened["task"]["type"] == "continue"
     assert opened["task"]["value"]["title"] == "Plan a learning walk"
     assert opened["task"]["value"]["card"]["contentType"] == cards.CONTENT_TYPE
     data = {"action": "walk.submit", "form": "walk", "date": "2027-02-10", "start": "09:00", "walkers": "U03TOM,U05SAM",
             "rooms": "", "focus": 3, "unknown": "x"}
-    assert forms.read_values(data) == {"date": "2027-02-10", "start": "09:00", "walkers": ("U03TOM", "U05SAM")}
-    assert forms.read_values(None) == {}
+    planning = chat_forms.walk_form(school)
+    assert forms.read_values(data, planning) == {"date": "2027-02-10", "start": "09:00",
+                                                 "walkers": ("U03TOM", "U05SAM")}
+    assert forms.read_values(None, planning) == {}

@@ -1,0 +1,87 @@
+"""Each notice through its own school's installation, Teams or Slack, and never another school's.
+
+- Teams: the school's Teams staff channel, and anyone walkbot is installed for in Teams; in a school on Teams,
+  also anyone who is not a Slack user (their notice waits until walkbot is installed for them).
+- Slack: everyone else, in the school's own workspace: its OAuth installation, or SLACK_BOT_TOKEN when that
+  token is the school's workspace's.
+- A school that walkbot is not installed for on either gets its notices held (Unreachable), with the reason,
+  which SLT see on their overview.
+
+Every dispatcher (and every `walkbot serve` or `walkbot teams serve` sending notices beside its app) needs the
+settings of each chat the deployment runs: a dispatcher without Teams' holds the Teams schools' notices.
+"""
+from __future__ import annotations
+
+import re
+
+from bot.domain.model import Notice
+from bot.domain.school import School
+from bot.errors import InputError
+from bot.notices.delivery import Reach, Undeliverable, Unreachable
+from handlers import redact
+from handlers.slack.blocks import notice_message as slack_message
+from handlers.slack.settings import SlackSettings
+from handlers.slack.transport import Workspaces
+from handlers.teams.settings import TeamsSettings
+from handlers.teams.transport import TeamsTransport, destination, not_reached
+
+# A Slack user id (U…, or W… in an Enterprise Grid); a Teams person's staff id is their Entra object id or email.
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+NOTHING_SET = ("walkbot has no chat to send notices through: set SLACK_BOT_TOKEN (one Slack workspace), or "
+               "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and WALKBOT_SECRET_KEY (a workspace per school, installed by "
+               "OAuth), or TEAMS_APP_ID, TEAMS_APP_SECRET and TEAMS_TENANT_ID (Microsoft Teams): the settings "
+               "walkbot serve and walkbot teams serve have.")
+
+
+class PerSchool:
+    """bot.notices.delivery.Transport: each notice goes the way its school is installed (see the module)."""
+
+    def __init__(self, uow_factory, *, slack: Workspaces | None = None, teams: TeamsTransport | None = None):
+        self.uow_factory, self.slack, self.teams = uow_factory, slack, teams
+
+    def send(self, notice: Notice) -> str:
+        with self.uow_factory() as uow:
+            school = uow.schools.get(notice.school_id)
+            to = destination(uow, school, notice.recipient) if school else None
+        if school is None:
+            raise Undeliverable(f"school {notice.school_id} is no longer in walkbot")
+        if to is not None or _teams_only(school, notice.recipient):
+            if to is None:
+                raise not_reached(school, notice.recipient)
+            if self.teams is None:
+                raise Unreachable(Reach.NO_INSTALLATION, "Teams is not set up for this walkbot (TEAMS_APP_ID, "
+                                                         "TEAMS_APP_SECRET, TEAMS_TENANT_ID)")
+            return self.teams.deliver(notice, to)
+        if self.slack is None:
+            raise Unreachable(Reach.NO_INSTALLATION, "Slack is not set up for this walkbot (SLACK_BOT_TOKEN, or "
+                                                     "SLACK_CLIENT_ID for a workspace per school)")
+        return self.slack.workspace(school).send(notice)
+
+    def close(self) -> None:
+        if self.teams is not None:
+            self.teams.close()
+
+
+def _teams_only(school: School, recipient: str) -> bool:
+    """Whether only Teams can reach this recipient: the Teams channel, or a person of a school on Teams who is no
+    Slack user (Slack is never asked to find a Teams person, which it would fail as unknown)."""
+    link = school.teams
+    if link is None:
+        return False
+    if recipient == link.channel_id or school.slack_team_id is None:
+        return True
+    return recipient != school.announcements_channel and not SLACK_USER.fullmatch(recipient)
+
+
+def from_environment(store) -> PerSchool:
+    """`walkbot dispatch`'s way out, from the same settings as the apps'; refused, in a sentence, when neither
+    Slack nor Teams is set up."""
+    from handlers.slack import transport as slack
+    from handlers.teams import transport as teams
+
+    redact.install(secrets=SlackSettings.from_env().secrets + TeamsSettings.from_env().secrets)
+    per_school = PerSchool(store.uow, slack=slack.from_environment(store.engine, render=slack_message),
+                           teams=teams.from_environment(store.uow))
+    if per_school.slack is None and per_school.teams is None:
+        raise InputError(NOTHING_SET)
+    return per_school
