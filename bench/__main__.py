@@ -36,12 +36,12 @@ class Sizes:
     history: tuple[int, ...]  # visits in the database for the scaling benchmark
     proposals: int
     notices: int
-    dispatch_staff: int  # of the one school whose Slack workspace the notices go through
+    dispatch_staff: int  # of the one school whose Slack workspace the notices go through (a large secondary's)
     dispatch_timeout: float  # seconds a dispatch benchmark waits for every notice to go
 
 
 FULL = Sizes(schools=100, teams_schools=20, staff_per_school=50, visits=200_000, requests=600,
-             history=(1_000, 100_000, 1_000_000), proposals=300, notices=10_000, dispatch_staff=1_500,
+             history=(1_000, 100_000, 1_000_000), proposals=300, notices=10_000, dispatch_staff=200,
              dispatch_timeout=900)
 QUICK = Sizes(schools=3, teams_schools=1, staff_per_school=10, visits=300, requests=20, history=(200, 600),
               proposals=5, notices=40, dispatch_staff=10, dispatch_timeout=120)

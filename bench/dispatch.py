@@ -93,7 +93,7 @@ def _workspace(team: str) -> Callable:
     return answer
 
 
-def dispatch_rate(db_url: str, *, logs: Path, notices: int = 10_000, staff: int = 1_500, limits: PostingLimits = LIMITS,
+def dispatch_rate(db_url: str, *, logs: Path, notices: int = 10_000, staff: int = 200, limits: PostingLimits = LIMITS,
                   seed: int = 1, timeout: float = 900, progress=print) -> DispatchResult:
     """Through Slack: a workspace's limits hold for its one school (SLACK_BOT_TOKEN serves that school alone)."""
     authority = seed_authority(db_url, schools=1, staff_per_school=staff, visits=0, seed=seed, progress=progress)

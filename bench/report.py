@@ -100,6 +100,16 @@ def _verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
 
+def _held_back(sent: DispatchResult, limit: str) -> str:
+    """What held a dispatcher back from `limit`, as far as the figures tell."""
+    if sent.refused:
+        return (f"It took {sent.refused:,} 429s, and each person's notices go in order: one held until its "
+                "Retry-After holds back that person's later ones, so with many notices to each person the limits "
+                f"on each conversation can bind before {limit} does.")
+    return ("It took no 429: the limits were never reached, so its own work for each notice held it back; more "
+            "senders (`--senders`) or a second dispatcher would share that work.")
+
+
 def _teams_dispatch(sent: DispatchResult) -> list[str]:
     return [
         "## Dispatch: notices through the connector stand-in's limits",
@@ -282,32 +292,36 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         missed.append(
             f"- **Ack p99 against bare Bolt at concurrency {top}.** walkbot's ack does little more than Bolt's "
             "(the school of the workspace, remembered), but the work that follows the ack runs in the same "
-            "Python process, and on 2 cores the acks wait for the interpreter while it runs: at concurrency 1, "
-            "where nothing else runs, the two are close. What walkbot does already: the work runs in 2 threads, "
-            "not Bolt's 10 (in a trial on this machine, 10 gave about twice the p99). What would close it: less Python per "
-            "request (each loads its visits with their visitors, notes and record in four queries through the "
-            "ORM), or the work in processes of its own, fed from a queue in the database, so that a process "
-            "that acks does nothing else. Slack's own deadline is 3 seconds; the p99 is far inside it.")
+            "Python process, and on 2 cores the acks wait for the interpreter while it runs. What walkbot does "
+            "already: the work runs in 2 threads, not Bolt's 10 (in a trial on this machine, 10 gave about twice "
+            "the p99). What would close it: less Python per request (each loads its visits with their visitors, "
+            "notes and record in four queries through the ORM), or the work in processes of its own, fed from a "
+            "queue in the database, so that a process that acks does nothing else. Slack's own deadline is 3 "
+            "seconds; the p99 is far inside it.")
     if walkbot_p99 >= 100:
         missed.append(f"- **Ack p99 under 100 ms.** {_ms(walkbot_p99)} ms: as above.")
     if teams_ratio > 2:
+        low = min(teams_p99)
+        p50s = {run.target: _p(run.latencies.acks, 50) for run in teams.runs if run.concurrency == low}
+        own_ms = p50s["walkbot"] - p50s[BARE]
         missed.append(
             f"- **Teams HTTP answer p99 against the bare Teams SDK bot at concurrency {top}.** Teams has no ack "
             "first: the SDK holds the HTTP answer until the handler is done, so walkbot's holds all of its work on "
             "the activity (who the sender is, the command's rules and queries, the card, the post to the "
-            "connector), where the bare bot's holds one post of a fixed text; on 2 cores, 8 at once queue for the "
-            "interpreter and the database. What would close it: a message answered 200 at once and its reply "
+            f"connector), where the bare bot's holds one post of a fixed text: at concurrency {low}, where nothing "
+            f"else runs, that work is {own_ms:.0f} ms of walkbot's p50. On 2 cores, {top} at once queue for the "
+            "interpreter and the database behind it. What would close it: a message answered 200 at once and its reply "
             "posted from a task of its own, as the Slack app's lazy listeners do (an invoke's answer is its card, "
             "so it must wait); and less Python per request, as above.")
     if cost_ratio > 1.5:
         missed.append("- **Proposal cost.** The booking check's plans above show what it reads; a growing cost "
                       "means a query that is not bounded by the session's dates.")
     if teams_sent.per_second < TEAMS_TENANT_RATE:
-        missed.append("- **Teams dispatch.** The dispatcher sends fewer notices than one tenant's limit allows: "
-                      "more senders (`--senders`) or a second dispatcher would close it.")
+        missed.append("- **Teams dispatch.** The dispatcher sends fewer notices than one tenant's limit allows. "
+                      + _held_back(teams_sent, "the tenant's limit"))
     if share < 0.9:
-        missed.append("- **Dispatch.** The dispatcher sends fewer notices than Slack's limits allow: more senders "
-                      "(`--senders`) or a second dispatcher would close it.")
+        missed.append("- **Dispatch.** The dispatcher sends fewer notices than Slack's limits allow. "
+                      + _held_back(sent, "the workspace's ceiling"))
     if acks.idle_mib >= 150:
         missed.append("- **Memory.** Most of an idle process is its libraries (Bolt, slack_sdk, SQLAlchemy, "
                       "uvicorn, APScheduler).")

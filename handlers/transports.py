@@ -13,6 +13,8 @@ settings of each chat the deployment runs: a dispatcher without Teams' holds the
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 from bot.domain.model import Notice
 from bot.domain.school import School
@@ -33,15 +35,33 @@ NOTHING_SET = ("walkbot has no chat to send notices through: set SLACK_BOT_TOKEN
                "walkbot serve and walkbot teams serve have.")
 
 
+SCHOOL_TTL = 30.0  # seconds a school is remembered: a school.yml load is seen within it, as by the apps
+
+
 class PerSchool:
     """bot.notices.delivery.Transport: each notice goes the way its school is installed (see the module)."""
 
-    def __init__(self, uow_factory, *, slack: Workspaces | None = None, teams: TeamsTransport | None = None):
-        self.uow_factory, self.slack, self.teams = uow_factory, slack, teams
+    def __init__(self, uow_factory, *, slack: Workspaces | None = None, teams: TeamsTransport | None = None,
+                 clock=time.monotonic):
+        self.uow_factory, self.slack, self.teams, self.clock = uow_factory, slack, teams, clock
+        # Building a School from its stored school.yml costs milliseconds a hundred staff; a batch of notices
+        # is mostly one school's, so each is read once in a while, not once a notice.
+        self._schools: dict[int, tuple[float, School | None]] = {}
+        self._lock = threading.Lock()
+
+    def _school(self, uow, school_id: int) -> School | None:
+        with self._lock:
+            known = self._schools.get(school_id)
+        if known is not None and self.clock() < known[0]:
+            return known[1]
+        school = uow.schools.get(school_id)
+        with self._lock:
+            self._schools[school_id] = (self.clock() + SCHOOL_TTL, school)
+        return school
 
     def send(self, notice: Notice) -> str:
         with self.uow_factory() as uow:
-            school = uow.schools.get(notice.school_id)
+            school = self._school(uow, notice.school_id)
             to = destination(uow, school, notice.recipient) if school else None
         if school is None:
             raise Undeliverable(f"school {notice.school_id} is no longer in walkbot")

@@ -106,6 +106,6 @@ def check_record(visit: Visit, text: str, ctx: Context) -> list[Violation]:
 def findings_violations(text: str, staff: tuple[Staff, ...], ctx: Context) -> list[Violation]:
     """A learning walk's findings describe practice across the school: no member of staff named or judged,
     no grades, scores or tick boxes (001 §8, 003 §2 and §10, 004 §5)."""
-    return [*about_people_violations(text, VisitKind.LEARNING_WALK, staff, ctx, what="The findings",
+    return [*about_people_violations(text, VisitKind.LEARNING_WALK, staff, ctx, what="A finding",
                                      field=Subject.TEXT),
             *_grades(text, VisitKind.LEARNING_WALK, ctx, "Findings")]

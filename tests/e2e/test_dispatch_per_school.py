@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from sqlalchemy import event
 from cryptography.fernet import Fernet
 from dispatch_support import CHANNEL, TEAM, TEAMS_SCHOOL, dispatch_once, for_person, installed, notices, one, waiting
 from installing import CLIENT_ID, CLIENT_SECRET, install, oauth_runtime
@@ -139,3 +140,19 @@ def test_walkbot_dispatch_starts_with_teams_alone(store, store_url, connector):
                          TEAMS_LOGIN_URL=f"{connector.url}/login")
     assert done.returncode == 0, done.stderr
     assert [shown_text(cards_of(s.activity)[0]) for s in connector.to(TOM.chat)] == ["teams only"]
+
+
+def test_a_school_is_read_once_for_a_batch_of_its_notices_not_once_a_notice(store, clock):
+    """Building a School from its stored school.yml is the costly part of finding a notice's way (milliseconds a
+    hundred staff): one read serves the batch, and a load of school.yml is seen within SCHOOL_TTL."""
+    demo = load_school(store, None)
+    for person in ("U01HEAD", "U02DEPUTY", "U03TOM", "U04AMY", "U05SAM"):
+        notices(store, demo, person, f"for {person}")
+    reads = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: reads.append(statement) if "FROM schools" in statement
+                 else None)
+    transport = PerSchool(store.uow, slack=None, teams=None)
+    Dispatcher(store, transport, FixedClock(TUESDAY_10)).deliver_due()
+    # The dispatcher's own claim reads the school once; the transport once more, for all five.
+    assert len(reads) == 2
