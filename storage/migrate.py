@@ -19,10 +19,10 @@ def alembic_config() -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """`alembic upgrade head` on this engine."""
+    """`alembic upgrade heads` on this engine."""
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")

@@ -72,6 +72,8 @@ class StaffRow(Base):
     # retires only the people it used to list, never those SLT added in chat.
     source: Mapped[str] = mapped_column(String(20), default="school.yml", server_default="school.yml")
     email: Mapped[str | None] = mapped_column(String(254))  # lower case
+    department: Mapped[str | None] = mapped_column(String(100))
+    stage: Mapped[str | None] = mapped_column(String(100))
 
 
 Index("ix_staff_school_id_lower_handle", StaffRow.school_id, func.lower(StaffRow.handle))
@@ -289,3 +291,28 @@ class TeamsConversationRow(Base):
     bot_id: Mapped[str | None] = mapped_column(String(200))
     chat_id: Mapped[str | None] = mapped_column(ID)  # the staff id of the person (personal scope), once matched
     installed_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class InboxRow(Base):
+    """A request Slack or Teams sent, kept from before its ack until it is worked and answered
+    (handlers.inbox): a process that dies after acknowledging loses nothing."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'worked', 'answered', 'failed')", name="status"),
+        # The platform's own id for the request: a retry of it is the same row, never a second one.
+        UniqueConstraint("surface", "key"),
+        Index("ix_inbox_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    surface: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(200))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    request: Mapped[str] = mapped_column(Text)  # what the platform sent, as JSON: what people wrote, never logged
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    answer: Mapped[str | None] = mapped_column(Text)  # the calls that answer it, as JSON, stored with the work
+    received_at: Mapped[datetime] = mapped_column(default=_now)
+    worked_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]

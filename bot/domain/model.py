@@ -61,6 +61,8 @@ class Staff:
     line_manager: str | None = None  # chat_id of the line manager
     active: bool = True
     email: str | None = None  # lower case; how Teams finds a person listed by email on first contact
+    department: str | None = None  # reports group practice by these, never by person (004 §8)
+    stage: str | None = None
 
     def __post_init__(self) -> None:
         implied = frozenset().union(*(IMPLIED_ROLES.get(role, ()) for role in self.roles))

@@ -21,7 +21,8 @@ from bot.errors import InputError
 
 KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # What the database keeps of each (storage/tables.py): longer would be refused there, not here.
-MOST = {"key": 100, "name": 200, "slack_team_id": 32, "id": 64, "handle": 100, "email": 254, "teams_id": 200}
+MOST = {"key": 100, "name": 200, "slack_team_id": 32, "id": 64, "handle": 100, "email": 254, "teams_id": 200,
+        "department": 100, "stage": 100}
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # A Teams team or channel id: 19:<opaque>@thread.<kind> (tacv2 for today's teams, skype for older ones).
 TEAMS_THREAD = re.compile(r"19:[^\s@]+@thread\.[a-z0-9]+")
@@ -36,6 +37,8 @@ class StaffSpec:
     handle: str | None = None
     line_manager: str | None = None
     email: str | None = None  # lower case: how a Teams user is matched to this entry on first contact
+    department: str | None = None  # what reports group practice by (004 §8: "departmental/stage")
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -711,7 +714,12 @@ def _staff(data: Mapping[str, Any], problems: _Problems) -> list[StaffSpec]:
                 problems.unwise(_at(row, "handle") or line, f"the handle @{handle} is given to both {holder} "
                                                             f"and {name}; each person needs their own (or none).")
         manager = _text(row.get("line_manager")) or None
-        staff.append(StaffSpec(chat_id, name, roles, handle, manager, email))
+        groups = {}
+        for group in ("department", "stage"):
+            groups[group] = _text(row.get(group)) or None
+            if groups[group]:
+                _long(problems, _at(row, group) or line, f"the {group} of {name}", groups[group], group)
+        staff.append(StaffSpec(chat_id, name, roles, handle, manager, email, **groups))
         lines[chat_id] = _at(row, "line_manager") or line
     # A line manager may be named by their email, whatever their id is.
     chat_ids = {spec.email: spec.chat_id for spec in staff if spec.email}

@@ -50,6 +50,8 @@ def _staff_from_row(row: StaffRow) -> Staff:
         line_manager=row.line_manager,
         active=row.active,
         email=row.email,
+        department=row.department,
+        stage=row.stage,
     )
 
 
@@ -60,6 +62,7 @@ def _handle(handle: str | None) -> str | None:
 def _fill_staff(row: StaffRow, staff: Staff) -> None:
     row.name, row.roles, row.handle = staff.name, _roles_text(staff.roles), _handle(staff.handle)
     row.line_manager, row.active, row.source = staff.line_manager, staff.active, FROM_CHAT
+    row.department, row.stage = staff.department, staff.stage
 
 
 def _team_taken(school: School, holder: str) -> str:
@@ -137,6 +140,7 @@ class SqlSchoolRepo:
                 self.session.add(s)
             s.name, s.roles, s.handle = spec.name, _roles_text(spec.roles), _handle(spec.handle)
             s.line_manager, s.active, s.source, s.email = spec.line_manager, True, FROM_FILE, spec.email
+            s.department, s.stage = spec.department, spec.stage
         self.session.flush()
         return _school_from_row(row)
 
