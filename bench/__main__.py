@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench import report
 from bench.ack import ack_latency
+from bench.costs import request_costs
 from bench.dispatch import dispatch_rate, teams_dispatch_rate
 from bench.proposals import fresh_database, scaling
 from bench.seed import seed_authority
@@ -38,13 +39,19 @@ class Sizes:
     notices: int
     dispatch_staff: int  # of the one school whose Slack workspace the notices go through (a large secondary's)
     dispatch_timeout: float  # seconds a dispatch benchmark waits for every notice to go
+    timed_costs: int  # requests timed per case of bench/costs.py
+    history_behind: tuple[int, ...]  # booked visits behind a teacher
+    session_visits: tuple[int, ...]  # visits in the session, for SLT's App Home
+    counted_notices: int  # notices whose dispatch round trips are counted
 
 
 FULL = Sizes(schools=100, teams_schools=20, staff_per_school=50, visits=200_000, requests=600,
              history=(1_000, 100_000, 1_000_000), proposals=300, notices=10_000, dispatch_staff=200,
-             dispatch_timeout=900)
+             dispatch_timeout=900, timed_costs=10, history_behind=(2, 16, 187, 374),
+             session_visits=(200, 2_000, 20_000), counted_notices=2_000)
 QUICK = Sizes(schools=3, teams_schools=1, staff_per_school=10, visits=300, requests=20, history=(200, 600),
-              proposals=5, notices=40, dispatch_staff=10, dispatch_timeout=120)
+              proposals=5, notices=40, dispatch_staff=10, dispatch_timeout=120, timed_costs=2, history_behind=(2, 16),
+              session_visits=(20, 200), counted_notices=100)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             sent = dispatch_rate(dispatch_db, logs=logs, notices=sizes.notices, staff=sizes.dispatch_staff,
                                  timeout=sizes.dispatch_timeout, progress=progress)
             teams_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_dispatch_teams"))
+            costs_db = stack.enter_context(fresh_database(admin, args.db, "walkbot_bench_costs"))
+            requests = request_costs(costs_db, authority_db, times=sizes.timed_costs, notices=sizes.counted_notices,
+                                     history=sizes.history_behind, session_visits=sizes.session_visits,
+                                     progress=progress)
             teams_sent = teams_dispatch_rate(teams_db, logs=logs, notices=sizes.notices, schools=sizes.teams_schools,
                                              staff_per_school=sizes.staff_per_school, timeout=sizes.dispatch_timeout,
                                              progress=progress)
@@ -86,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.markdown(authority=authority, seeded_in=seeded_in, acks=acks, teams=teams,
-                                        costs=costs, sent=sent, teams_sent=teams_sent, db_url=args.db,
+                                        costs=costs, sent=sent, teams_sent=teams_sent, requests=requests,
+                                        db_url=args.db,
                                         took=time.monotonic() - began, quick=args.quick, shared=args.shared))
     progress(f"written: {args.out}")
     return 0

@@ -37,6 +37,7 @@ class Run:
     target: str  # "walkbot", or the bare bot beside it ("bare Bolt", "bare Teams SDK")
     concurrency: int
     latencies: load.Latencies
+    cpu_ms: float | None = None  # the server's CPU time per request, over the run (answers and notices included)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class AckResult:
     idle_mib: float  # walkbot's server, started and answering, before any load
     loaded_mib: float  # ...after all the runs
     peak_mib: float
+    bare_idle_mib: float | None = None  # the bare Bolt app's, at the same moment as idle_mib
 
 
 def spring_days() -> list[date]:
@@ -100,11 +102,14 @@ def ack_latency(db_url: str, authority: Authority, *, logs: Path, concurrencies=
             processes.wait_healthy(bare_port, bare, bare_log)
             time.sleep(2)  # settled: imports done, the dispatcher's first run over
             idle, _ = processes.memory_mib(serve.pid)
+            bare_idle, _ = processes.memory_mib(bare.pid)
             for concurrency in concurrencies:
-                for target, port, awaited in (("walkbot", walkbot_port, answers), ("bare Bolt", bare_port, None)):
+                for target, port, pid, awaited in (("walkbot", walkbot_port, serve.pid, answers),
+                                                   ("bare Bolt", bare_port, bare.pid, None)):
                     progress(f"ack latency: {target}, concurrency {concurrency}, {requests} requests")
                     latencies = load.run(port, EVENTS_PATH, SECRET, script(authority, seed, slack.url),
-                                         concurrency=concurrency, requests=requests, warmup=warmup, answers=awaited)
-                    runs.append(Run(target, concurrency, latencies))
+                                         concurrency=concurrency, requests=requests, warmup=warmup, answers=awaited,
+                                         cpu=lambda pid=pid: processes.cpu_seconds(pid))
+                    runs.append(Run(target, concurrency, latencies, latencies.cpu_ms))
             loaded, peak = processes.memory_mib(serve.pid)
-    return AckResult(runs, idle, loaded, peak)
+    return AckResult(runs, idle, loaded, peak, bare_idle)

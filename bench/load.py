@@ -73,6 +73,7 @@ class Latencies:
     failed: int = 0  # no HTTP answer at all (the connection failed)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu_ms: float | None = None  # the server's CPU time per timed request (when it was asked to measure it)
 
     def add(self, answered: Answered, awaited: bool) -> None:
         kind = answered.request.kind
@@ -100,9 +101,10 @@ def percentile(values: list[float], p: int) -> float:
 
 
 def run(port: int, path: str, credential: str, script: Script, *, concurrency: int, requests: int,
-        warmup: int = 0, answers: Answers | None = None) -> Latencies:
+        warmup: int = 0, answers: Answers | None = None, cpu: Callable[[], float] | None = None) -> Latencies:
     """POST `requests` timed requests to `path` (after `warmup` untimed ones per client) from `concurrency`
-    clients; with `answers`, each waits for walkbot's answer before its next request."""
+    clients; with `answers`, each waits for walkbot's answer before its next request. `cpu`: the server's CPU
+    seconds so far, read as the timed requests begin and once they are all answered."""
     timed = Latencies()
     lock = threading.Lock()
     per_client = [requests // concurrency + (1 if n < requests % concurrency else 0) for n in range(concurrency)]
@@ -131,10 +133,12 @@ def run(port: int, path: str, credential: str, script: Script, *, concurrency: i
     for thread in threads:
         thread.start()
     start.wait()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), cpu() if cpu else None
     for thread in threads:
         thread.join()
     timed.seconds = time.perf_counter() - began
+    if cpu is not None and requests:
+        timed.cpu_ms = (cpu() - cpu_began) * 1000 / requests
     return timed
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.ack import KINDS, AckResult
+from bench.costs import RequestCosts
 from bench.dispatch import DispatchResult
 from bench.load import Latencies, percentile
 from bench.proposals import ProposalCost
@@ -110,6 +111,116 @@ def _held_back(sent: DispatchResult, limit: str) -> str:
             "senders (`--senders`) or a second dispatcher would share that work.")
 
 
+ROUND_TRIPS = {"propose": 6, "agree": 8, "limits": 3, "list": 3, "home": 4}  # the issue's targets, per request
+
+
+def _figures(requests: RequestCosts) -> dict[str, float]:
+    """The ratios the growth targets are about."""
+    proposals, home = requests.proposals, requests.home
+    return {"proposal growth": proposals[-1].p50_ms / proposals[0].p50_ms,
+            "refused": requests.refused.p50_ms / proposals[0].p50_ms,
+            "home growth": home[-1].p50_ms / home[0].p50_ms,
+            "limits growth": requests.limits[-1].p50_ms / requests.limits[0].p50_ms,
+            "dispatch": requests.dispatch_round_trips / max(requests.dispatch_notices, 1)}
+
+
+def _target_rows(requests: RequestCosts, figures: dict[str, float]) -> list[str]:
+    proposals, home = requests.proposals, requests.home
+    rows = [_row(f"round trips: {kind} ≤ {most}", str(requests.kind(kind).round_trips),
+                 _verdict(requests.kind(kind).round_trips <= most)) for kind, most in ROUND_TRIPS.items()]
+    return rows + [
+        _row("dispatch: round trips per notice ≤ 1, amortised", f"{figures['dispatch']:.2f}",
+             _verdict(figures["dispatch"] <= 1)),
+        _row(f"proposal to a teacher with {proposals[-1].case} booked visits ÷ with {proposals[0].case} ≤ 1.2",
+             f"{figures['proposal growth']:.2f} ×", _verdict(figures["proposal growth"] <= 1.2)),
+        _row("a refused proposal with alternatives ≤ 2 × an accepted one", f"{figures['refused']:.2f} ×",
+             _verdict(figures["refused"] <= 2)),
+        _row(f"SLT App Home with {int(home[-1].case):,} visits in the session ÷ with {int(home[0].case):,} ≤ 1.5",
+             f"{figures['home growth']:.2f} ×", _verdict(figures["home growth"] <= 1.5)),
+        _row("the digest tick with nothing due ≤ 2 statements", str(requests.digest_tick.statements),
+             _verdict(requests.digest_tick.statements <= 2)),
+    ]
+
+
+def _requests_section(requests: RequestCosts, figures: dict[str, float]) -> list[str]:
+    def table(title: str, costs, label) -> list[str]:
+        return [_row(title, "statements", "round trips", "p50 ms", "timed"), _row(*["---"] * 5),
+                *[_row(label(cost), cost.statements, cost.round_trips, f"{cost.p50_ms:.1f}", cost.times)
+                  for cost in costs]]
+
+    tick = requests.digest_tick
+    return [
+        "## Requests: SQL statements and round trips",
+        "",
+        "Each kind of request the ack benchmark sends, made in this process through the router as `walkbot serve`'s "
+        "workers make it (bot.chat.router.Walkbot, in one transaction a request as handlers.inbox works one; the "
+        "inbox's own two statements, taking the request and marking it worked, are left out; the App Home's "
+        "content is SLT's overview), on a PostgreSQL "
+        "database of one school of 200 staff seeded as above (`bench/costs.py`). A round trip is any exchange with "
+        "the database: each statement, each transaction's start and end, the pool's liveness check as a connection "
+        "is taken. Counts are the same on any machine (tests/integration/test_round_trips.py pins them); the "
+        "milliseconds are this machine's, the median of the timed requests, each a different person's. Bare Bolt "
+        "makes none: it reads no database.",
+        "",
+        *table("request", requests.kinds, lambda cost: cost.case),
+        "",
+        "**History a request should not read.** A proposal to teachers with this many booked visits behind them "
+        "(held, in past sessions), then `/visit limits` for the same teachers:",
+        "",
+        *table("booked visits behind the teacher", requests.proposals, lambda cost: f"proposal, {cost.case}"),
+        *[_row(f"limits, {cost.case}", cost.statements, cost.round_trips, f"{cost.p50_ms:.1f}", cost.times)
+          for cost in requests.limits],
+        _row(f"refused (busy then; other times offered), {requests.proposals[0].case}", requests.refused.statements,
+             requests.refused.round_trips, f"{requests.refused.p50_ms:.1f}", requests.refused.times),
+        "",
+        f"Proposal: × {figures['proposal growth']:.2f} from {requests.proposals[0].case} to "
+        f"{requests.proposals[-1].case} booked visits; `/visit limits`: × {figures['limits growth']:.2f}; a refused "
+        f"proposal costs × {figures['refused']:.2f} an accepted one for the same teachers.",
+        "",
+        "**SLT's App Home as the session fills** (visits agreed across the 200 staff, this session):",
+        "",
+        *table("visits in the session", requests.home, lambda cost: f"{int(cost.case):,}"),
+        "",
+        f"× {figures['home growth']:.2f} from {int(requests.home[0].case):,} to {int(requests.home[-1].case):,}.",
+        "",
+        "**Periodic work.** The weekly-digest tick over the whole authority once this week's digests are written "
+        f"(every quarter hour, in the one process that leads: storage/leader.py): {tick.statements} statements, "
+        f"{tick.round_trips} round trips, {tick.p50_ms:.1f} ms. **Dispatch:** {requests.dispatch_notices:,} due "
+        f"notices sent with `walkbot dispatch`'s settings to a platform that answers at once took "
+        f"{requests.dispatch_round_trips:,} round trips, {figures['dispatch']:.2f} a notice: claims of 100, and "
+        "outcomes written a few at a time in one statement each (a sender waits for its own before its next send, "
+        "so a dispatcher killed has at most one notice a sender unrecorded).",
+        "",
+    ]
+
+
+def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[str]:
+    missed = []
+    over = {kind: requests.kind(kind).round_trips for kind, most in ROUND_TRIPS.items()
+            if requests.kind(kind).round_trips > most}
+    if over:
+        missed.append("- **Round trips per request** (" + ", ".join(f"{kind} {n}" for kind, n in over.items())
+                      + "). Each statement is a round trip, and a request still makes several: the school's "
+                      "version, the person, the visits a rule counts, the write and its notices. What would close it: "
+                      "the reads a rule needs in one query, and what a request writes in one statement each.")
+    if figures["dispatch"] > 1:
+        missed.append("- **Dispatch round trips.** More than one a notice: claims come in 100s (`--batch`); a larger "
+                      "batch spreads each claim's statements over more notices.")
+    if figures["proposal growth"] > 1.2 or figures["limits growth"] > 1.2:
+        missed.append("- **Cost with history.** A proposal or `/visit limits` costs more for a teacher with more "
+                      "history: a query not bounded by the session's dates reads past visits.")
+    if figures["refused"] > 2:
+        missed.append("- **A refused proposal.** Looking for other times checks each candidate in Python against "
+                      "what was read; more candidates than needed are tried.")
+    if figures["home growth"] > 1.5:
+        missed.append("- **SLT's App Home.** Its overview reads the session's visits, not counts of them: an "
+                      "aggregate query per figure would read only what it shows.")
+    if requests.digest_tick.statements > 2:
+        missed.append("- **The digest tick.** It reads more than the schools' versions and one query for the "
+                      "missing digests.")
+    return missed
+
+
 def _teams_dispatch(sent: DispatchResult) -> list[str]:
     return [
         "## Dispatch: notices through the connector stand-in's limits",
@@ -177,7 +288,8 @@ def _teams(result: TeamsResult, authority: Authority, lines: list[str]) -> list[
 
 
 def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: TeamsResult,
-             costs: list[ProposalCost], sent: DispatchResult, teams_sent: DispatchResult, db_url: str, took: float,
+             costs: list[ProposalCost], sent: DispatchResult, teams_sent: DispatchResult, requests: RequestCosts,
+             db_url: str, took: float,
              quick: bool, shared: bool) -> str:
     ack_lines, p99 = _acks(acks, "bare Bolt")
     top = max(p99)
@@ -187,6 +299,15 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
     small, large = costs[0], costs[-1]
     cost_ratio = large.p50_ms / small.p50_ms
     share = sent.per_second / sent.ceiling
+    refused_share = sent.refused / (sent.sent + sent.refused) if sent.sent + sent.refused else 0.0
+    low = min(p99)
+    answer_p50 = {run.concurrency: _p(run.latencies.answers, 50) for run in acks.runs if run.target == "walkbot"}
+    answer_ratio = answer_p50[top] / answer_p50[low]
+    cpu = {run.target: run.cpu_ms for run in acks.runs if run.concurrency == low}
+    cpu_walkbot, cpu_bare = cpu["walkbot"], cpu["bare Bolt"]
+    cpu_ratio = cpu_walkbot / cpu_bare if cpu_bare else float("inf")
+    memory_ratio = acks.idle_mib / acks.bare_idle_mib
+    figures = _figures(requests)
     lines = [
         "# walkbot benchmarks",
         "",
@@ -202,17 +323,28 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         "",
         _row("target", "measured", ""),
         _row("---", "---", "---"),
-        _row(f"ack p99 at concurrency {top} ≤ 1.5 × bare Bolt", f"{walkbot_p99 / bare_p99:.2f} ×",
-             _verdict(walkbot_p99 <= 1.5 * bare_p99)),
-        _row(f"ack p99 at concurrency {top} under 100 ms", f"{_ms(walkbot_p99)} ms", _verdict(walkbot_p99 < 100)),
-        _row(f"Teams HTTP answer p99 at concurrency {top} ≤ 2 × bare Teams SDK bot", f"{teams_ratio:.2f} ×",
-             _verdict(teams_ratio <= 2)),
-        _row(f"proposal cost {large.visits_in_db:,} / {small.visits_in_db:,} visits ≤ 1.5", f"{cost_ratio:.2f} × (p50)",
-             _verdict(cost_ratio <= 1.5)),
-        _row("dispatch ≥ 90% of the stand-in's ceiling", f"{share:.0%}", _verdict(share >= 0.9)),
+        *_target_rows(requests, figures),
+        _row(f"ack p99 at concurrency {top} ≤ 1.2 × bare Bolt", f"{walkbot_p99 / bare_p99:.2f} ×",
+             _verdict(walkbot_p99 <= 1.2 * bare_p99)),
+        _row(f"answer p50 at concurrency {top} ≤ 3 × at concurrency {low}", f"{answer_ratio:.2f} ×",
+             _verdict(answer_ratio <= 3)),
+        _row(f"CPU per answered request ≤ 8 × bare Bolt's per ack (concurrency {low})",
+             f"{cpu_ratio:.1f} × ({cpu_walkbot:.1f} / {cpu_bare:.2f} ms)", _verdict(cpu_ratio <= 8)),
+        _row("idle `walkbot serve` resident ≤ 1.6 × a bare Bolt + uvicorn app's",
+             f"{memory_ratio:.2f} × ({acks.idle_mib:.0f} / {acks.bare_idle_mib:.0f} MiB)",
+             _verdict(memory_ratio <= 1.6)),
+        _row("dispatch ≥ 95% of the stand-in's ceiling, ≤ 1% of calls answered 429",
+             f"{share:.0%}, {refused_share:.1%} of calls", _verdict(share >= 0.95 and refused_share <= 0.01)),
         _row(f"Teams dispatch ≥ {TEAMS_TENANT_RATE} notices/s (Teams' limit for an app in one tenant)",
              f"{teams_sent.per_second:.0f}/s", _verdict(teams_sent.per_second >= TEAMS_TENANT_RATE)),
-        _row("idle `walkbot serve` under 150 MB resident", f"{acks.idle_mib:.0f} MiB", _verdict(acks.idle_mib < 150)),
+        _row(f"Teams HTTP answer p99 at concurrency {top} ≤ 2 × bare Teams SDK bot", f"{teams_ratio:.2f} ×",
+             _verdict(teams_ratio <= 2)),
+        _row(f"proposal cost {large.visits_in_db:,} / {small.visits_in_db:,} visits in the database ≤ 1.5",
+             f"{cost_ratio:.2f} × (p50)", _verdict(cost_ratio <= 1.5)),
+        "",
+        "The issue's targets first (issue 13), then earlier ones still held. Its SIGKILL target (100 acknowledged "
+        "requests, the acking process killed: 100 done, 100 answered, none twice) is the durable inbox's, tested by "
+        "the end-to-end tests rather than timed here.",
         "",
         "## Ack latency: walkbot against bare Bolt",
         "",
@@ -237,9 +369,13 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         *_answers(acks),
         "",
         f"Memory of `walkbot serve` (resident): {acks.idle_mib:.0f} MiB idle after start, {acks.loaded_mib:.0f} MiB "
-        f"after every run above, {acks.peak_mib:.0f} MiB at the most.",
+        f"after every run above, {acks.peak_mib:.0f} MiB at the most; the bare Bolt app's, idle: "
+        f"{acks.bare_idle_mib:.0f} MiB. CPU time per request over each run (the server's own, from /proc; walkbot's "
+        "includes answering and the notices it sends meanwhile): "
+        + ", ".join(f"{run.target} at concurrency {run.concurrency}: {run.cpu_ms:.2f} ms" for run in acks.runs) + ".",
         "",
         *_teams(teams, authority, teams_lines),
+        *_requests_section(requests, figures),
         "## Scaling: the cost of a proposal as history grows",
         "",
         "`bot.usecases.visits.propose_visit` with a real unit of work on PostgreSQL (rules and storage, committed), "
@@ -279,7 +415,8 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         _row(f"{sent.sent:,}", f"{sent.seconds:.1f}", f"{sent.per_second:.1f}", f"{sent.ceiling:g}",
              f"{share:.0%}", f"{sent.refused:,}", f"{sent.peak_mib:.0f} MiB"),
         "",
-        f"A dispatcher sends up to 4 notices at once (`walkbot dispatch --senders`), each person's in order. "
+        f"A dispatcher sends up to 4 notices at once (`walkbot dispatch --senders`), each person's in order, and "
+        "after a 429 sends nothing more to that workspace until Retry-After has passed (a workspace-wide pause). "
         f"Memory of `walkbot dispatch` (resident): {sent.peak_mib:.0f} MiB at the most while sending, "
         f"{sent.idle_mib:.0f} MiB idle once all had gone.",
         "",
@@ -287,10 +424,40 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         "## Where a target is missed",
         "",
     ]
-    missed = []
-    if walkbot_p99 > 1.5 * bare_p99:
+    missed = _missed_requests(requests, figures)
+    if cpu_ratio > 8:
+        missed.append(f"- **CPU per answered request.** {cpu_ratio:.1f} × bare Bolt's per ack: bare Bolt only "
+                      "verifies and acks; walkbot then parses the command, checks the agreement's rules in Python, "
+                      "reads and writes through SQLAlchemy and renders the answer. What would close it: fewer "
+                      "statements per request (each costs SQLAlchemy's compile and result handling as well as the "
+                      "round trip), the rules over precomputed counts, and the parsed school kept per process (the "
+                      "issue's items 2 and 3).")
+    if answer_ratio > 3:
+        missed.append(f"- **Answer p50 at concurrency {top}.** {answer_ratio:.2f} × concurrency {low}'s: with {top} "
+                      "people at once on 2 cores, requests queue for the interpreter (one process) and the database; "
+                      "the CPU per request above is what sets the queue. Workers (`walkbot serve --workers N`) "
+                      "spread it over the cores.")
+    if memory_ratio > 1.6:
+        missed.append(f"- **Memory.** {memory_ratio:.2f} × the bare app's: walkbot loads SQLAlchemy, psycopg, "
+                      "APScheduler, PyYAML, its rules and the reply model, which the bare app has none of; Alembic, "
+                      "icalendar and the OAuth pieces load only when used. What would close more: a process that "
+                      "acks without SQLAlchemy (the inbox written with psycopg alone), which the durable inbox's "
+                      "split makes possible.")
+    if share < 0.95 or refused_share > 0.01:
         missed.append(
-            f"- **Ack p99 against bare Bolt at concurrency {top}.** walkbot's ack does little more than Bolt's "
+            f"- **Dispatch.** {share:.0%} of the ceiling, {sent.refused:,} calls answered 429 ({refused_share:.1%}). "
+            "After a 429 the dispatcher calls the workspace no more until Retry-After, and Slack (the stand-in too) "
+            "gives Retry-After in whole seconds: a wait of 10 ms becomes a second with nothing sent, and the senders "
+            "already asking when the first 429 came each take one too. Once a workspace has answered 429, walkbot "
+            "keeps each channel to a post a second itself, so a person's burst no longer draws one; what is left "
+            "is the workspace's own limit, which Slack does not publish. What would close it: keeping a little "
+            "under that limit before Slack says so, learnt from the rate at which its 429s come and rising again "
+            "while none come (tried without the rising, a first 429 during a slow start held the dispatcher at a "
+            "third of the ceiling for the rest of the run).")
+    if walkbot_p99 > 1.2 * bare_p99:
+        missed.append(
+            f"- **Ack p99 against bare Bolt at concurrency {top}.** {walkbot_p99 / bare_p99:.2f} ×. walkbot's ack "
+            "does little more than Bolt's "
             "(the school of the workspace, remembered), but the work that follows the ack runs in the same "
             "Python process, and on 2 cores the acks wait for the interpreter while it runs. What walkbot does "
             "already: the work runs in 2 threads, not Bolt's 10 (in a trial on this machine, 10 gave about twice "
@@ -298,8 +465,6 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
             "notes and record in four queries through the ORM), or the work in processes of its own, fed from a "
             "queue in the database, so that a process that acks does nothing else. Slack's own deadline is 3 "
             "seconds; the p99 is far inside it.")
-    if walkbot_p99 >= 100:
-        missed.append(f"- **Ack p99 under 100 ms.** {_ms(walkbot_p99)} ms: as above.")
     if teams_ratio > 2:
         low = min(teams_p99)
         p50s = {run.target: _p(run.latencies.acks, 50) for run in teams.runs if run.concurrency == low}
@@ -319,12 +484,6 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
     if teams_sent.per_second < TEAMS_TENANT_RATE:
         missed.append("- **Teams dispatch.** The dispatcher sends fewer notices than one tenant's limit allows. "
                       + _held_back(teams_sent, "the tenant's limit"))
-    if share < 0.9:
-        missed.append("- **Dispatch.** The dispatcher sends fewer notices than Slack's limits allow. "
-                      + _held_back(sent, "the workspace's ceiling"))
-    if acks.idle_mib >= 150:
-        missed.append("- **Memory.** Most of an idle process is its libraries (Bolt, slack_sdk, SQLAlchemy, "
-                      "uvicorn, APScheduler).")
     lines += missed or ["None: every target above is met."]
     lines.append("")
     return "\n".join(lines)

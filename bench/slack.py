@@ -5,6 +5,7 @@ The stand-in runs in the benchmark's own process; walkbot runs in processes of i
 """
 from __future__ import annotations
 
+import http.client
 import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -32,6 +33,15 @@ class SlackRequest:
     def headers(self, secret: str) -> dict[str, str]:
         return {"Content-Type": self.content_type, **sign(self.body, secret)}
 
+    def post(self, port: int, secret: str) -> int:
+        """Send it, signed, to a walkbot on this machine; the HTTP status it answered."""
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("POST", "/slack/events", body=self.body.encode(), headers=self.headers(secret))
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
 
 def command(kind: str, text: str, *, user: str, team: str, slack_url: str, request_id: str,
             command: str = "/visit") -> SlackRequest:
@@ -45,7 +55,7 @@ def click(kind: str, action_id: str, value: str, *, user: str, team: str, reques
     """A button on the person's App Home, where what awaits their answer shows; walkbot publishes the Home anew
     in answer. (A button in a DM names walkbot's message, which walkbot updates only if it sent it them.)"""
     payload = {"type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
-               "api_app_id": "A0WALK", "trigger_id": "1.2.trigger",
+               "api_app_id": "A0WALK", "trigger_id": f"{request_id}.trigger",
                "container": {"type": "view", "view_id": "V0HOME"},
                "view": {"id": "V0HOME", "type": "home", "hash": "h", "blocks": [], "state": {"values": {}}},
                "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,

@@ -46,8 +46,8 @@ LONDON = ZoneInfo(TIMEZONE)
 
 @dataclass(frozen=True)
 class TeamsResult(AckResult):
-    notices: int  # messages walkbot's dispatcher sent meanwhile
-    refused: int  # messages the stand-in refused as Teams would (400), from either bot
+    notices: int = 0  # messages walkbot's dispatcher sent meanwhile
+    refused: int = 0  # messages the stand-in refused as Teams would (400), from either bot
 
 
 @dataclass

@@ -13,10 +13,13 @@ from bot.domain.model import (
     Objection,
     Staff,
     Visit,
+    VisitKind,
     VisitStatus,
     Walk,
 )
-from bot.domain.school import School, SchoolConfig
+from bot.domain.retention import RecordKind, Span
+from bot.domain.school import School, SchoolConfig, StaffSpec
+from bot.domain.timetable import Lesson
 
 
 class Clock(Protocol):
@@ -26,6 +29,8 @@ class Clock(Protocol):
 
 class SchoolRepo(Protocol):
     def get(self, school_id: int) -> School | None: ...
+    def with_staff(self, school_id: int) -> tuple[School, tuple[Staff, ...]] | None:
+        """The school and everyone on its staff list, leavers too, by name: as stored now, in this transaction."""
     def by_key(self, key: str) -> School | None: ...
     def by_slack_team(self, team_id: str) -> School | None: ...
     def by_teams_tenant(self, tenant_id: str) -> list[School]:
@@ -71,6 +76,10 @@ class VisitRepo(Protocol):
         """Visits where any of `people` is teacher or visitor, overlapping [start, end)."""
     def of_person(self, school_id: int, chat_id: str, since: datetime) -> list[Visit]:
         """Visits where this person is teacher or visitor, starting at or after `since`, soonest first."""
+    def booked_by_teacher(self, school_id: int, teachers: Iterable[str], start: datetime,
+                          end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
+        """Booked visits to these teachers starting in [start, end]: per teacher and kind, how many and their
+        minutes (counted, not read: a teacher with none is left out)."""
 
 
 class WalkRepo(Protocol):
@@ -84,8 +93,30 @@ class WalkRepo(Protocol):
         """The walk's findings, in the order they were written (find the walk by school first)."""
 
 
+@dataclass(frozen=True)
+class WalkFindings:
+    """A walk that was not called off, what it found, and whose classes it visited (agreed or held)."""
+
+    walk: Walk
+    findings: tuple[Finding, ...]
+    rooms: tuple[str, ...]  # the class teachers' staff ids
+
+
+class ReportRepo(Protocol):
+    """Reads for SLT's reports (bot.reports) beyond the visit counts VisitRepo gives: walks with their findings
+    and rooms, and which records of dialogue are agreed (never their words)."""
+
+    def walk_findings(self, school_id: int, first: date, last: date) -> list[WalkFindings]:
+        """Walks on days in [first, last], cancelled ones left out, in date order."""
+    def records_agreed(self, school_id: int, start: datetime, end: datetime) -> list[tuple[str, str | None]]:
+        """(class teacher, focus) of each visit starting in [start, end) whose record of dialogue everyone
+        in it agreed."""
+
+
 class NoticeRepo(Protocol):
     def add(self, notice: Notice) -> Notice: ...
+    def add_all(self, notices: Iterable[Notice]) -> None:
+        """All of a change's notices at once (one statement)."""
     def add_once(self, notice: Notice) -> Notice | None:
         """Add it unless one of its kind, to its recipient, due at its moment or later (deferred) exists
         (periodic jobs)."""
@@ -171,6 +202,120 @@ class TeamsConversationRepo(Protocol):
     def all(self, school_id: int) -> list[TeamsConversation]: ...
 
 
+@dataclass
+class Changes:
+    """What an import changed: rows added, changed, left as they were, taken away; and people whom school.yml or
+    chat keep on the list, of whom only the MIS id was recorded."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    kept: int = 0
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Someone on a school's staff list as an import sees them: where their entry comes from, and their MIS id."""
+
+    chat_id: str
+    mis_id: str | None
+    email: str | None
+    source: str  # school.yml, chat or import
+    active: bool
+
+
+@dataclass(frozen=True)
+class ImportedStaff:
+    mis_id: str  # the school's own id for them (its MIS's staff_id)
+    spec: StaffSpec
+
+
+class TimetableRepo(Protocol):
+    def lessons(self, school_id: int, chat_ids: Iterable[str]) -> list[Lesson] | None:
+        """Every lesson these people teach; None when the school has imported no timetable (then visits are booked
+        as without one)."""
+    def replace(self, school_id: int, lessons: Iterable[Lesson]) -> Changes:
+        """The school's timetable becomes these lessons; rows that did not change are left as they are."""
+    def cover(self, visit_id: int) -> frozenset[str]:
+        """The visitors who said cover is arranged for their own classes during this visit."""
+    def set_cover(self, visit_id: int, chat_ids: Iterable[str]) -> None: ...
+
+
+class ImportedStaffRepo(Protocol):
+    def listed(self, school_id: int) -> list[Listed]:
+        """Everyone on the staff list, leavers too."""
+    def save(self, school_id: int, people: Iterable[ImportedStaff]) -> Changes:
+        """By MIS id (else staff id); whom an earlier import brought and this one does not list are retired."""
+
+
+@dataclass(frozen=True)
+class CalendarFeed:
+    """A person's private calendar feed: whose it is, and only a SHA-256 of its secret token."""
+
+    school_id: int
+    chat_id: str
+    token_hash: str  # hex
+    created_at: datetime
+
+
+class CalendarFeedRepo(Protocol):
+    def of_person(self, school_id: int, chat_id: str) -> CalendarFeed | None: ...
+    def by_hash(self, token_hash: str) -> CalendarFeed | None: ...
+    def replace(self, feed: CalendarFeed) -> None:
+        """The person's feed is this one from now: any older token stops working."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubjectAccess:
+    """A subject access request SLT logged (UK GDPR Art. 15): who asked, when, and when the answer is due."""
+
+    id: int | None
+    school_id: int
+    person: str  # the staff id of whoever asked
+    received_on: date
+    due_on: date  # one calendar month on (bot.usecases.privacy.sar_due)
+    answered_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disposal:
+    """One line of the disposal log: what kind of record, how many, what was done, when and why. No content."""
+
+    school_id: int | None
+    kind: str  # a bot.domain.retention.RecordKind, or "staff" for an erased entry
+    action: str  # deleted | de-identified
+    count: int
+    cause: str  # retention | erasure
+    at: datetime
+
+
+class PrivacyRepo(Protocol):
+    """Retention, subject access and erasure (bot.usecases.privacy)."""
+
+    def dispose(self, school_id: int | None, kind: RecordKind, spans: list[Span], *, count_only: bool) -> int:
+        """Delete or de-identify (bot.domain.retention.ACTIONS) this school's records of `kind` dated within `spans`;
+        school_id None: what belongs to no school (inbox rows, Slack installations no school links to). How many."""
+    def log(self, disposal: Disposal) -> None: ...
+    def disposals(self, school_id: int | None, limit: int = 50) -> list[Disposal]:
+        """The latest first."""
+    def concerns_involving(self, school_id: int, person: str) -> list[Concern]:
+        """Concerns this person raised, received or is the subject of, oldest first."""
+    def objections_involving(self, school_id: int, person: str) -> list[Objection]:
+        """Objections this person raised, is the observer of, or was asked to resolve, oldest first."""
+    def notices_to(self, school_id: int, person: str) -> list[Notice]:
+        """Every message to this person, oldest first."""
+    def findings_by(self, school_id: int, person: str) -> list[Finding]: ...
+    def log_request(self, request: SubjectAccess, at: datetime) -> SubjectAccess: ...
+    def requests(self, school_id: int | None, *, open_only: bool) -> list[SubjectAccess]:
+        """By due date, soonest first."""
+    def answer_request(self, school_id: int, request_id: int, on: date) -> SubjectAccess | None: ...
+    def erase(self, school_id: int, person: str, pseudonym: str) -> dict[str, int]:
+        """Put `pseudonym` for the person's id everywhere, remove their name, handle and email, the words of messages
+        to them or about their visits and walks, their Teams conversation and their requests in the inbox.
+        How many of each kind of record were touched."""
+
+
 class UnitOfWork(Protocol):
     schools: SchoolRepo
     staff: StaffRepo
@@ -180,6 +325,11 @@ class UnitOfWork(Protocol):
     concerns: ConcernRepo
     objections: ObjectionRepo
     teams: TeamsConversationRepo
+    privacy: PrivacyRepo
+    feeds: CalendarFeedRepo
+    timetable: TimetableRepo
+    imported_staff: ImportedStaffRepo
+    reports: ReportRepo
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc) -> None:

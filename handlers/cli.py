@@ -67,6 +67,9 @@ def _console(args) -> int:
     clock = FixedClock(SystemClock().now())
     bot, store = build(db_url=args.db, clock=clock)
     school = save_school(store, config, clock).school
+    if args.school is None:  # the demo school books visits against its timetable
+        from handlers.import_cli import import_demo_timetable
+        import_demo_timetable(store, school.key)
     if args.now:
         clock.set(_moment(args.now, school.calendar.tz))
     with store.uow() as uow:
@@ -96,8 +99,16 @@ def _serve(args) -> int:
     from handlers.slack.server import serve
     from handlers.slack.settings import SlackSettings
 
+    if args.workers < 0:
+        raise InputError(f"--workers {args.workers}: give how many `walkbot work` processes to start, 0 or more.")
     return serve(settings=SlackSettings.from_env(), db_url=args.db, host=args.host, port=args.port,
-                 on_start=dispatch_beside_slack)
+                 on_start=dispatch_beside_slack, workers=args.workers)
+
+
+def _work(args) -> int:
+    from handlers.work import work
+
+    return work(db_url=args.db)
 
 
 def _read_line(interactive: bool) -> str | None:
@@ -140,7 +151,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000; 0: any free port)")
     serve.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
+    serve.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="work on requests in N `walkbot work` processes, this one only acknowledging them "
+                            "(default: 0, threads of this process; several processes need PostgreSQL)")
     serve.set_defaults(run=_serve)
+
+    work = sub.add_parser("work", help="work on the requests `walkbot serve` or `walkbot slack` acknowledged "
+                                       "(SLACK_BOT_TOKEN or the OAuth settings; needs the same database)")
+    work.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
+    work.set_defaults(run=_work)
 
     teams = sub.add_parser("teams", help="Microsoft Teams: `walkbot teams serve` runs the bot's endpoint; "
                                          "`walkbot teams package --out FILE.zip --app-id ID` writes the app package")
@@ -152,6 +171,14 @@ def parser() -> argparse.ArgumentParser:
         add_commands,  # walkbot dispatch, walkbot notices [--failed | retry ID]
     )
     add_commands(sub)
+    from handlers.reports_cli import add_commands as add_reports  # walkbot report findings | coverage | equality
+    add_reports(sub)
+    from handlers import import_cli  # walkbot import staff | timetable | oneroster
+    import_cli.add_commands(sub)
+    from handlers import calendar_cli  # walkbot calendar rotate
+    calendar_cli.add_commands(sub)
+    from handlers import privacy_cli  # walkbot purge, export, sar, erase, rekey
+    privacy_cli.add_commands(sub)
     return p
 
 

@@ -10,12 +10,13 @@ import logging
 import os
 import socket
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.clock import FixedClock
 from bot.notices.delivery import (
     SENDERS,
     DispatchReport,
+    Pauses,
     Settings,
     Transport,
     dispatch_due,
@@ -32,21 +33,45 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+# A pause after a 429 (Retry-After), or a notice held back, that ends this soon brings the next run forward to then.
+SOON = 5.0
+
+
 class Dispatcher:
     def __init__(self, store: Store, transport: Transport, clock: Clock, settings: Settings | None = None):
         self.store, self.transport, self.clock = store, transport, clock
         self.settings = settings or Settings(worker=worker_name(), senders=SENDERS)
+        self.pauses = Pauses()  # kept from run to run: an installation's Retry-After outlasts a batch
+        self.record_with = store.each_statement_uow  # outcomes: one statement a write, no BEGIN and COMMIT
 
     def deliver_due(self) -> DispatchReport:
         """Everything due now, batch after batch, until a batch comes back short."""
         total = DispatchReport()
         while True:
-            report = dispatch_due(self.store.uow, self.transport, self.clock, self.settings)
+            report = dispatch_due(self.store.uow, self.transport, self.clock, self.settings, self.pauses,
+                                  self.record_with)
             total.claimed += report.claimed
             for outcome in ("sent", "retried", "waiting", "deferred", "expired", "failed"):
                 getattr(total, outcome).extend(getattr(report, outcome))
             if report.claimed < self.settings.batch:
                 return total
+
+    def soon(self, report: DispatchReport) -> float | None:
+        """Seconds until more may go, when that is sooner than a scheduler's next run would come: an installation's
+        pause ending, or, after a run that sent, a notice held back for a moment (a channel's pace, a Retry-After).
+        The scheduler runs deliver_due again then; nobody sleeps it out. None: the next run will do (and a fixed
+        clock has none)."""
+        if isinstance(self.clock, FixedClock):
+            return None
+        waits = [left] if (left := self.pauses.next_end()) is not None else []
+        if report.sent:
+            now = self.clock.now()
+            with self.store.uow() as uow:
+                moment = uow.notices.next_moment(now + timedelta(seconds=SOON))
+            if moment is not None:
+                waits.append(max((moment - now).total_seconds(), 0.0))
+        soonest = min(waits, default=None)
+        return soonest if soonest is not None and soonest <= SOON else None
 
     def run_periodic(self) -> int:
         """The weekly digest (written once per week, however many processes run this)."""

@@ -25,8 +25,8 @@ def add_commands(sub) -> None:
                           help="how often to look for due notices (default: 3)")
     dispatch.add_argument("--lease", type=_between(0.5, 3600, float), default=60.0, metavar="SECONDS",
                           help="how long a claim keeps other dispatchers off a notice (default: 60)")
-    dispatch.add_argument("--batch", type=_between(1, 1000, int), default=20,
-                          help="notices claimed at once, 1 to 1000 (default: 20)")
+    dispatch.add_argument("--batch", type=_between(1, 1000, int), default=Settings.batch,
+                          help=f"notices claimed at once, 1 to 1000 (default: {Settings.batch})")
     dispatch.add_argument("--senders", type=_between(1, 64, int), default=SENDERS,
                           help=f"notices sent at once, each person's in order (default: {SENDERS})")
     dispatch.add_argument("--now", help="start the clock at this moment and let it run, e.g. 2027-02-02T10:00 "

@@ -1,15 +1,18 @@
 """APScheduler as walkbot's clock, and nothing more: what it runs lives in handlers.dispatcher.
 
 One interval job sends due notices every few seconds; a cron job does the periodic work (the
-weekly digest). Both start at once, so notices that fell due while walkbot was down go straight
-away. The in-memory job store is enough: the schedule is code, and the work is in the database.
+weekly digest), and a daily one the retention purge. The first two start at once, so notices that
+fell due while walkbot was down go straight away. The periodic jobs run in one process of a deployment
+(add_periodic: the one holding the lead), the dispatch job in every one. The in-memory job store is
+enough: the schedule is code, and the work is in the database.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -17,8 +20,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.domain.clock import SystemClock
 from bot.ports import Clock
 from handlers.dispatcher import Dispatcher
+from storage.leader import Leadership
 
 DISPATCH_EVERY_SECONDS = 3.0
+SOONEST = 0.05  # seconds: a run brought forward comes no sooner, so the one ending has finished by then
 
 
 class _SkippedRunsAreExpected(logging.Filter):
@@ -41,12 +46,42 @@ def build_scheduler(dispatcher: Dispatcher, *, every_seconds: float = DISPATCH_E
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     now = datetime.now(timezone.utc)
-    scheduler.add_job(dispatcher.deliver_due, IntervalTrigger(seconds=every_seconds), id="dispatch",
-                      name="send due notices", next_run_time=now)
+    def dispatch() -> None:
+        soon = dispatcher.soon(dispatcher.deliver_due())
+        if soon is not None and soon < every_seconds:  # a pause or a hold ends before the next run: run then
+            scheduler.modify_job("dispatch", next_run_time=datetime.now(timezone.utc) + timedelta(
+                seconds=max(soon, SOONEST)))
+
+    scheduler.add_job(dispatch, IntervalTrigger(seconds=every_seconds), id="dispatch", name="send due notices",
+                      next_run_time=now)
+    leader = Leadership(dispatcher.store.engine)
+    scheduler.add_listener(lambda _event: leader.close(), EVENT_SCHEDULER_SHUTDOWN)
     # Every quarter hour: each school's digest falls due on its own school morning, in its own timezone.
-    scheduler.add_job(dispatcher.run_periodic, CronTrigger(minute="*/15", timezone=timezone.utc), id="periodic",
-                      name="weekly digests", next_run_time=now)
+    add_periodic(scheduler, leader, dispatcher.run_periodic, CronTrigger(minute="*/15", timezone=timezone.utc),
+                 id="periodic", name="weekly digests", next_run_time=now)
+    # Daily in the small hours: what is past school.yml's retention periods goes, and the disposal log says so. Were
+    # two processes ever to run it at once, each school is purged under its row's lock and nothing disposed of is
+    # counted twice (bot.usecases.privacy.purge).
+    add_periodic(scheduler, leader, _purge, CronTrigger(hour=2, minute=30, timezone=timezone.utc), args=(dispatcher,),
+                 id="purge", name="retention purge")
     return scheduler
+
+
+def add_periodic(scheduler: BackgroundScheduler, leader: Leadership, job: Callable, trigger, **options) -> None:
+    """A periodic job for one process of the deployment: every process schedules it, and it runs in the one that
+    holds the lead (storage.leader); elsewhere a run only asks whether the lead is free. Every periodic job is added
+    this way; the dispatch job is not (each process sends what it claims)."""
+    def run(*args, **kwargs):
+        if leader.holds():
+            return job(*args, **kwargs)
+        return None
+    scheduler.add_job(run, trigger, **options)
+
+
+def _purge(dispatcher: Dispatcher) -> None:
+    from bot.usecases.privacy import purge
+
+    purge(dispatcher.store.uow, dispatcher.clock)
 
 
 def dispatch_beside_slack(runtime, clock: Clock | None = None) -> Callable[[], None]:

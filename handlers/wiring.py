@@ -50,4 +50,6 @@ def save_school(store: Store, config: SchoolConfig, clock: Clock | None = None) 
 
 def build(*, db_url: str | None = None, clock: Clock) -> tuple[Walkbot, Store]:
     store = open_store(database_url(db_url))
-    return Walkbot(uow_factory=store.uow, clock=clock), store
+    from handlers.feed import public_url
+
+    return Walkbot(uow_factory=store.uow, clock=clock, public_url=public_url()), store

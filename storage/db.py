@@ -1,14 +1,19 @@
 """Opening the database: engine settings per backend, migrations, and the unit-of-work factory."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import sessionmaker
 
 from storage.migrate import migrate
-from storage.uow import SqlAlchemyUnitOfWork
+from storage.uow import PartOfRequest, SqlAlchemyUnitOfWork
 
 SQLITE_BUSY_SECONDS = 30
+_BESIDE = "walkbot_beside"
 
 
 def make_engine(url: str) -> Engine:
@@ -39,8 +44,9 @@ def _sqlite_engine(url: URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
         # Take the write lock up front: concurrent writers then wait their turn (busy_timeout)
-        # instead of failing with "database is locked" when a read upgrades to a write.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # instead of failing with "database is locked" when a read upgrades to a write. Not for
+        # Store.beside (see there).
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_BESIDE) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -51,9 +57,42 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._each_statement = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                            expire_on_commit=False)
+        # The request this thread is working on, if any: its units of work share one transaction.
+        self._request: ContextVar[SqlAlchemyUnitOfWork | None] = ContextVar(f"walkbot_request_{id(self)}",
+                                                                            default=None)
+
+    @property
+    def beside(self) -> Engine:
+        """The engine for other libraries' tables in this database (Bolt's OAuth installations): on SQLite its
+        transactions take the write lock only when they write, so that a request's transaction, which holds it
+        from the start, can read an installation meanwhile."""
+        return self.engine.execution_options(**{_BESIDE: True})
 
     def uow(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self._sessions)
+        request = self._request.get()
+        return SqlAlchemyUnitOfWork(self._sessions) if request is None else PartOfRequest(request)
+
+    def each_statement_uow(self) -> SqlAlchemyUnitOfWork:
+        """On PostgreSQL, a unit of work whose statements each commit as they run (autocommit): for writes of one
+        statement, which then cost no BEGIN and COMMIT round trips (the dispatcher's records). On SQLite, `uow`."""
+        if self.engine.dialect.name != "postgresql":
+            return self.uow()
+        return SqlAlchemyUnitOfWork(self._each_statement)
+
+    @contextmanager
+    def request(self) -> Iterator[SqlAlchemyUnitOfWork]:
+        """One transaction for all of a request's work (handlers.inbox): every `uow()` opened in this thread
+        meanwhile is part of it, and nothing is kept unless the request's own unit of work commits."""
+        if self._request.get() is not None:
+            raise RuntimeError("a request is being worked on in this thread already")
+        with SqlAlchemyUnitOfWork(self._sessions) as uow:
+            bound = self._request.set(uow)
+            try:
+                yield uow
+            finally:
+                self._request.reset(bound)
 
     def close(self) -> None:
         self.engine.dispose()

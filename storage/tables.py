@@ -1,7 +1,7 @@
 """The database schema as SQLAlchemy rows. Migrations must match this file (a test checks)."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
 )
@@ -74,6 +75,8 @@ class StaffRow(Base):
     email: Mapped[str | None] = mapped_column(String(254))  # lower case
     department: Mapped[str | None] = mapped_column(String(100))
     stage: Mapped[str | None] = mapped_column(String(100))
+    # The school's own id for the person (its MIS's), from `walkbot import staff`: what a timetable names them by.
+    mis_id: Mapped[str | None] = mapped_column(String(100))
 
 
 Index("ix_staff_school_id_lower_handle", StaffRow.school_id, func.lower(StaffRow.handle))
@@ -96,6 +99,7 @@ class WalkRow(Base):
     purpose: Mapped[str | None] = mapped_column(Text)
     feedback: Mapped[str | None] = mapped_column(Text)
     report_shared_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # its calendar SEQUENCE
 
     walkers: Mapped[list[WalkWalkerRow]] = relationship(
         order_by="WalkWalkerRow.position", cascade="all, delete-orphan", lazy="selectin"
@@ -154,6 +158,7 @@ class VisitRow(Base):
     record: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # its calendar SEQUENCE
 
     visitors: Mapped[list[VisitVisitorRow]] = relationship(
         order_by="VisitVisitorRow.position", cascade="all, delete-orphan", lazy="selectin"
@@ -299,7 +304,7 @@ class InboxRow(Base):
 
     __tablename__ = "inbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'worked', 'answered', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'worked', 'answered')", name="status"),
         # The platform's own id for the request: a retry of it is the same row, never a second one.
         UniqueConstraint("surface", "key"),
         Index("ix_inbox_status_id", "status", "id"),
@@ -316,3 +321,81 @@ class InboxRow(Base):
     received_at: Mapped[datetime] = mapped_column(default=_now)
     worked_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+
+
+class CalendarFeedRow(Base):
+    """A person's private calendar feed (bot.usecases.calendar): only a SHA-256 of its secret token is kept, so
+    the database alone opens no one's calendar. One feed a person; a new token replaces the old."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (UniqueConstraint("school_id", "chat_id"), UniqueConstraint("token_hash"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(ID)
+    token_hash: Mapped[str] = mapped_column(String(64))  # hex
+    created_at: Mapped[datetime]
+
+
+class TimetableLessonRow(Base):
+    """One timetabled lesson (bot.domain.timetable.Lesson), from `walkbot import timetable`: class, subject and
+    room, never pupils. Replaced as a whole school's by each import, changing only what changed."""
+
+    __tablename__ = "timetable_lessons"
+    __table_args__ = (
+        CheckConstraint("week IN ('A', 'B')", name="week"),
+        CheckConstraint("day BETWEEN 0 AND 4", name="day"),
+        Index("ix_timetable_lessons_school_id_chat_id", "school_id", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(ID)  # the teacher's staff id
+    week: Mapped[str | None] = mapped_column(String(1))  # A, B, or none: every week
+    day: Mapped[int] = mapped_column(Integer)  # 0 Monday .. 4 Friday
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    period: Mapped[str | None] = mapped_column(String(100))
+    class_name: Mapped[str | None] = mapped_column(String(100))
+    subject: Mapped[str | None] = mapped_column(String(100))
+    room: Mapped[str | None] = mapped_column(String(100))
+
+
+class VisitCoverRow(Base):
+    """A visitor who said their own class is covered for a visit (cover arranged), so the lesson rules let them go."""
+
+    __tablename__ = "visit_covers"
+
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class DisposalRow(Base):
+    """One disposal: what kind of record (bot.domain.retention.RecordKind), how many, deleted or de-identified,
+    when, and why (retention or an erasure). Never what they held, nor whose they were."""
+
+    __tablename__ = "disposal_log"
+    __table_args__ = (Index("ix_disposal_log_school_id_disposed_at", "school_id", "disposed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))  # deleted | de-identified
+    count: Mapped[int] = mapped_column(Integer)
+    cause: Mapped[str] = mapped_column(String(20))  # retention | erasure
+    disposed_at: Mapped[datetime]
+
+
+class SubjectAccessRow(Base):
+    """A subject access request SLT logged (UK GDPR Art. 15), due one calendar month after it was received."""
+
+    __tablename__ = "subject_access_requests"
+    __table_args__ = (Index("ix_subject_access_requests_school_id_person", "school_id", "person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    person: Mapped[str] = mapped_column(ID)  # the staff id of whoever asked
+    received_on: Mapped[date]
+    due_on: Mapped[date]
+    answered_on: Mapped[date | None]
+    logged_at: Mapped[datetime]

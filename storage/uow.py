@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from bot.errors import Unavailable
 from storage.repos import (
@@ -14,7 +14,12 @@ from storage.repos import (
     SqlVisitRepo,
     SqlWalkRepo,
 )
+from storage.repos.feeds import SqlCalendarFeedRepo
+from storage.repos.inbox import SqlInboxRepo
+from storage.repos.reports import SqlReportRepo
+from storage.repos.privacy import SqlPrivacyRepo
 from storage.repos.teams import SqlTeamsConversationRepo
+from storage.repos.timetable import SqlImportedStaffRepo, SqlTimetableRepo
 
 UNAVAILABLE = "The school's records can't be reached just now; nothing was changed. Please try again in a minute."
 
@@ -40,6 +45,7 @@ class SqlAlchemyUnitOfWork:
     """
 
     session: Session | None = None
+    unreachable = False  # a unit of work that is part of this one (PartOfRequest) lost the database
 
     def __init__(self, sessions: sessionmaker[Session]):
         self._sessions = sessions
@@ -49,6 +55,10 @@ class SqlAlchemyUnitOfWork:
             # A nested `with` would start a second transaction that waits for the first one's locks.
             raise RuntimeError("this unit of work is already open; pass it on rather than entering it again")
         self.session = self._sessions()
+        self._repos()
+        return self
+
+    def _repos(self) -> None:
         self.schools = SqlSchoolRepo(self.session)
         self.staff = SqlStaffRepo(self.session)
         self.visits = SqlVisitRepo(self.session)
@@ -57,7 +67,12 @@ class SqlAlchemyUnitOfWork:
         self.concerns = SqlConcernRepo(self.session)
         self.objections = SqlObjectionRepo(self.session)
         self.teams = SqlTeamsConversationRepo(self.session)
-        return self
+        self.privacy = SqlPrivacyRepo(self.session)
+        self.feeds = SqlCalendarFeedRepo(self.session)
+        self.timetable = SqlTimetableRepo(self.session)
+        self.imported_staff = SqlImportedStaffRepo(self.session)
+        self.reports = SqlReportRepo(self.session)
+        self.inbox = SqlInboxRepo(self.session)
 
     def __exit__(self, exc_type, error, tb) -> None:
         session, self.session = self.session, None
@@ -73,3 +88,40 @@ class SqlAlchemyUnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+
+class PartOfRequest(SqlAlchemyUnitOfWork):
+    """A unit of work inside a request's one transaction (storage.db.Store.request): its commit keeps its
+    changes for the request's own commit, and leaving it uncommitted undoes only its changes (a savepoint)."""
+
+    def __init__(self, request: SqlAlchemyUnitOfWork):
+        super().__init__(None)
+        self._request = request
+        self._part: SessionTransaction | None = None
+
+    def __enter__(self) -> PartOfRequest:
+        if self.session is not None:
+            raise RuntimeError("this unit of work is already open; pass it on rather than entering it again")
+        self.session = self._request.session
+        self._repos()
+        self._part = self.session.begin_nested()
+        return self
+
+    def __exit__(self, exc_type, error, tb) -> None:
+        part, self._part, self.session = self._part, None, None
+        try:
+            if part.is_active:
+                part.rollback()
+        except Exception as rollback_error:
+            if error is None:
+                error = rollback_error
+                if not _unreachable(error):
+                    raise
+        if _unreachable(error):
+            # The request's transaction is lost with its connection, whatever the use case makes of this.
+            self._request.unreachable = True
+            raise Unavailable(UNAVAILABLE) from error
+
+    def commit(self) -> None:
+        self._part.commit()
+        self._part = self.session.begin_nested()

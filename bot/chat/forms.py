@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from bot.chat.reader import keepable
 from bot.chat.router import Reply
 from bot.domain.model import VisitKind
 from bot.domain.school import School
+from bot.domain.timetable import Lesson
 from bot.domain.words import kind_words
 from bot.errors import Refused
 from bot.reply.card import Card
@@ -96,15 +97,28 @@ def minutes_words(minutes: int) -> str:
     return f"{hours} hour{'s' if hours > 1 else ''}" + (f" {rest} minutes" if rest else "")
 
 
-def propose_form(school: School) -> Form:
+def lesson_words(school: School, start: datetime, lesson: Lesson) -> str:
+    """A lesson as the propose form offers it: Thu 4 Feb, 8B Maths, room S12, P3."""
+    return f"{school.calendar.local(start):%a %-d %b}, {lesson.label()}"
+
+
+def propose_form(school: School, lessons: Sequence[tuple[datetime, Lesson]] | None = None) -> Form:
+    """`lessons` (bot.usecases.visits.week_lessons): None for a school without a timetable, whose form is as it
+    always was; with one, the form asks whether the visitor's own class is covered, and offers the teacher's lessons
+    that week, where it knows the teacher, to choose instead of a date and time."""
     policy = school.policy
     longest = policy.max_visit_minutes or max(LENGTHS)
     lengths = sorted({m for m in LENGTHS if m <= longest} | {policy.default_visit_minutes})
     kinds = [k for k in VisitKind if k is not VisitKind.LEARNING_WALK]  # walks are planned as walks
+    when = (Field("lesson", "Lesson", Input.CHOICE, hint="One of their lessons this week, or a date and time below",
+                  options=tuple((f"{school.calendar.local(start):%Y-%m-%dT%H:%M}", lesson_words(school, start, x))
+                                for start, x in lessons)),
+            Field("date", "Date", Input.DATE), Field("time", "Time", Input.TIME)) if lessons else (
+            Field("date", "Date", Input.DATE, need="Choose a date."),
+            Field("time", "Time", Input.TIME, need="Choose a time."))
     fields = (
         Field("teacher", "Whose class?", Input.PERSON, need="Choose whose class to visit."),
-        Field("date", "Date", Input.DATE, need="Choose a date."),
-        Field("time", "Time", Input.TIME, need="Choose a time."),
+        *when,
         Field("minutes", "How long", Input.CHOICE, need="Choose how long the visit lasts.",
               options=tuple((str(m), minutes_words(m)) for m in lengths)),
         Field("kind", "Kind of visit", Input.CHOICE, need="Choose the kind of visit.",
@@ -115,6 +129,9 @@ def propose_form(school: School) -> Form:
         Field("visitors", "Who else is visiting", Input.PEOPLE),
         Field("pro_forma", "Pro forma link", Input.URL,
               hint="Any note-taking sheet: it is shared with the teacher before the visit"),
+        *((Field("cover", "Your own class then", Input.CHOICE, hint="If you teach then, is cover arranged?",
+                 options=(("no", "I'm not teaching then"), ("yes", "Cover for my class is arranged (SLT are told)"))),)
+          if lessons is not None else ()),
     )
     # The start is the date and time together, shown on the date.
     subjects = {Subject.START: "date", Subject.MINUTES: "minutes", Subject.VISITORS: "visitors",
@@ -122,7 +139,8 @@ def propose_form(school: School) -> Form:
     return Form(FormName.PROPOSE, "Propose a visit", "Propose", fields,
                 intro="The class teacher is asked to agree. walkbot checks your school's agreement first.",
                 subjects=subjects,
-                defaults={"minutes": str(policy.default_visit_minutes), "kind": VisitKind.PEER.value})
+                defaults={"minutes": str(policy.default_visit_minutes), "kind": VisitKind.PEER.value,
+                          **({"cover": "no"} if lessons is not None else {})})
 
 
 def walk_form(school: School) -> Form:
@@ -219,10 +237,17 @@ def propose_command(values: Mapping[str, Any], *, school_id: int, actor: str) ->
         kind = VisitKind(values.get("kind") or VisitKind.PEER)
     except ValueError:
         raise FieldError("kind", "Choose the kind of visit.")
+    if values.get("lesson"):  # a lesson chosen is its date and time
+        values = at(values, values["lesson"]) or {}
+        if not values:
+            raise FieldError("lesson", "Choose one of the lessons, or a date and a time.")
+    cover = values.get("cover") or "no"
+    if cover not in ("yes", "no"):
+        raise FieldError("cover", "Say whether cover for your class is arranged.")
     return c.ProposeVisit(school_id=school_id, actor=actor, teacher=f"@{teacher}", when=_when(values),
                           minutes=int(minutes) if minutes else None, kind=kind, focus=_text(values, "focus"),
                           feedback=_text(values, "feedback"), pro_forma=_text(values, "pro_forma"),
-                          visitors=_people(values, "visitors"))
+                          visitors=_people(values, "visitors"), cover=cover == "yes")
 
 
 def walk_command(values: Mapping[str, Any], *, school_id: int, actor: str) -> c.PlanWalk:

@@ -11,6 +11,7 @@ from bot.domain.calendar import SchoolCalendar
 from bot.domain.model import FindingKind, Role, VisitKind
 from bot.errors import InputError
 from bot.reply.card import Say, line
+from bot.reports.commands import ShowCoverage, ShowSummary
 from bot.usecases import commands as c
 
 __all__ = ["help_text", "parse", "tokens"]
@@ -63,6 +64,8 @@ def _propose(r: Reader, base: dict) -> c.Command:
             fields[word] = r.text(f"the {word} in quotes")
         elif word in ("proforma", "pro-forma"):
             fields["pro_forma"] = r.text("the pro forma link")
+        elif word == "cover":  # the visitors' own classes are covered then
+            fields["cover"] = True
         elif word == "with":
             found = r.mentions()
             if not found:
@@ -93,11 +96,14 @@ def _with_when(cls, duration: bool = False):
         visit_id = r.visit_id()
         when = r.when()
         extra = {}
-        if duration and r.more():
+        if duration and r.more() and r.peek().lower() != "cover":
             word = r.take("a duration")
             if not looks_like_duration(word):
                 raise r.fail(f"{quoted(word)} is not a duration; write it like 20m or 1h.")
             extra["minutes"] = parse_duration(word)
+        if duration and r.more() and r.peek().lower() == "cover":  # a move, like a proposal, may say cover
+            r.take("cover")
+            extra["cover"] = True
         r.done()
         return cls(**base, visit_id=visit_id, when=when, **extra)
     return parse_it
@@ -207,6 +213,16 @@ def _staff_list(r: Reader, base: dict) -> c.Command:
     return c.ListStaff(**base)
 
 
+def _calendar(r: Reader, base: dict) -> c.Command:
+    if not r.more():
+        return c.ShowCalendar(**base)
+    word = r.take("new").lower()
+    if word != "new":
+        raise r.fail(f"I didn't understand {quoted(word)}: say new for a new calendar address.")
+    r.done()
+    return c.NewCalendar(**base)
+
+
 def _walk_plan(r: Reader, base: dict) -> c.Command:
     day = r.date()
     span = r.take("the times, like 09:00-11:00")
@@ -298,6 +314,13 @@ def _walk_list(r: Reader, base: dict) -> c.Command:
     return c.ListWalks(**base)
 
 
+def _nothing_more(cls):
+    def parse_it(r: Reader, base: dict) -> c.Command:
+        r.done()
+        return cls(**base)
+    return parse_it
+
+
 _PARSERS = {
     "propose": _propose,
     "agree": _visit_only(c.AgreeVisit),
@@ -315,15 +338,18 @@ _PARSERS = {
     "show": _visit_only(c.ShowVisit),
     "list": _list,
     "limits": _limits,
+    "coverage": _nothing_more(ShowCoverage),
     "concern": _concern,
     "unsafe": _unsafe,
     "staff add": _staff_add,
     "staff remove": _staff_remove,
     "staff list": _staff_list,
+    "calendar": _calendar,
     "walk plan": _walk_plan,
     "walk list": _walk_list,
     "walk show": _walk_id(c.ShowWalk),
     "walk cancel": _walk_id(c.CancelWalk, reason=True),
     "walk findings": _walk_findings,
     "walk report": _walk_report,
+    "walk summary": _nothing_more(ShowSummary),
 }

@@ -25,6 +25,10 @@ from bot.reply.card import (
     card,
     line,
 )
+from bot.reports.cards import coverage_card, summary_card
+from bot.reports.coverage import Coverage
+from bot.reports.summary import FindingsSummary
+from bot.usecases.calendar import FeedAddress
 from bot.usecases.results import (
     Allowance,
     Member,
@@ -238,6 +242,39 @@ def _(result: Overview) -> Card:
 @reply.register
 def _(result: Said) -> Card:
     return card(result.text, *result.extra, tone=Tone.DONE)
+
+
+reply.register(FindingsSummary, summary_card)  # SLT's reports (bot.reports), worded there for chat and file alike
+reply.register(Coverage, coverage_card)
+
+
+# --- calendar feeds ------------------------------------------------------------------------------------
+
+_SUBSCRIBE = ("Add it as a calendar you subscribe to:",
+              "• Outlook: Add calendar › Subscribe from web, and paste it",
+              "• Google Calendar (on a computer): Other calendars › + › From URL",
+              "• Apple Calendar: File › New Calendar Subscription (iPhone: Settings › Calendar › Accounts › "
+              "Add Account › Other › Add Subscribed Calendar)")
+
+
+@reply.register
+def _(result: FeedAddress) -> Card:
+    new = Say("visit calendar new")
+    if result.url is None:
+        made = result.school.calendar.local(result.since)
+        return card(line(f"You have a calendar feed already, made {made:%-d %b %Y}. walkbot keeps only a fingerprint "
+                         "of its address, so it can't show it again: find it in your calendar app's subscriptions, or "
+                         "say ", new, " for a new address (the old one then stops working)."))
+    return Card("Your calendar feed", (
+        Section(lines=(("Your old address no longer works; here is your new one. " if result.renewed else "")
+                       + "It is private: anyone with it sees when your visits are, so keep it to yourself.",
+                       result.url)),
+        Section(lines=_SUBSCRIBE),
+        Section(lines=("It lists your visits (tentative until agreed), learning walks and feedback dialogues, with no "
+                       "notes, and follows every move and cancellation (calendars look again every few hours).",
+                       line("walkbot shows this address only now. If it gets out, say ", new,
+                            ": this one then stops working."))),
+    ), Tone.DONE)
 
 
 # --- when the answer is no -----------------------------------------------------------------------------

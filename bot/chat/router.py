@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from bot.chat import replies
@@ -11,7 +12,10 @@ from bot.errors import NotFound, Refused, Unavailable, WalkbotError
 from bot.ports import Clock, UnitOfWork
 from bot.reply import text
 from bot.reply.card import Card, Tone, Verb, card
-from bot.usecases import after, concerns, lookups, overview, roster, visits, walks
+from bot.reports import commands as reports
+from bot.reports.coverage import show_coverage
+from bot.reports.summary import show_summary
+from bot.usecases import after, calendar, concerns, lookups, overview, roster, visits, walks
 from bot.usecases import commands as c
 from bot.usecases.results import VisitDone
 
@@ -51,6 +55,8 @@ SERVICES: dict[type, Callable] = {
     c.ListStaff: roster.list_staff,
     c.WhoAmI: roster.who_am_i,
     c.ShowOverview: overview.show_overview,
+    reports.ShowSummary: show_summary,
+    reports.ShowCoverage: show_coverage,
 }
 
 SORRY = ("Sorry — something went wrong on walkbot's side, and nothing was changed. "
@@ -76,9 +82,12 @@ class Reply:
 
 
 class Walkbot:
-    def __init__(self, *, uow_factory: Callable[[], UnitOfWork], clock: Clock):
+    def __init__(self, *, uow_factory: Callable[[], UnitOfWork], clock: Clock, public_url: str | None = None):
         self.uow_factory = uow_factory
         self.clock = clock
+        # public_url: where people reach walkbot (WALKBOT_PUBLIC_URL), the base of calendar feed addresses.
+        self.services = {**SERVICES, c.ShowCalendar: partial(calendar.show_feed, public_url=public_url),
+                         c.NewCalendar: partial(calendar.new_feed, public_url=public_url)}
 
     def handle(self, text: str, *, school_id: int, actor: str) -> Reply:
         school = None
@@ -98,7 +107,7 @@ class Walkbot:
     def run(self, cmd: c.Command, school=None, *, typed: bool = False) -> Reply:
         """Run an already-parsed command (buttons and modals build commands without text)."""
         try:
-            result = SERVICES[type(cmd)](cmd, self.uow_factory(), self.clock)
+            result = self.services[type(cmd)](cmd, self.uow_factory(), self.clock)
             settled = replies.settled(result.school, result.visit, result.names) if isinstance(result, VisitDone) else None
             return Reply(replies.reply(result), result, settled=settled)
         except Exception as err:

@@ -20,18 +20,18 @@ def _example(command: str, after: str = "") -> Line:
 
 USAGE: dict[str, tuple[Line, ...]] = {
     "propose": _usage('visit propose @teacher DATE TIME [DURATION] [kind KIND] [focus "..."] [feedback "..."] '
-                      '[with @visitor ...] [proforma LINK]', "",
+                      '[with @visitor ...] [proforma LINK] [cover]', "",
                       _example('visit propose @tom 2027-02-03 10:30 20m kind formal focus "questioning" '
                                'feedback "chat after school"'),
                       f"  DATE: 2027-02-03, 3 Feb, tomorrow, next tue · TIME: 10:30, 2pm, P3 · DURATION: 20m, 1h · "
-                      f"KIND: {KINDS}"),
+                      f"KIND: {KINDS} · cover: your own class then is covered (SLT are told)"),
     "agree": _usage("visit agree ID", "the class teacher agrees a proposed visit"),
     "decline": _usage('visit decline ID "reason"', "the class teacher declines, saying why"),
     "suggest": _usage("visit suggest ID DATE TIME", "the class teacher suggests another time"),
     "accept": _usage("visit accept ID", "the visitor accepts the time the teacher suggested"),
     "withdraw": _usage("visit withdraw ID", "the visitor withdraws a proposal"),
     "cancel": _usage('visit cancel ID "reason"', "call off an agreed visit"),
-    "move": _usage("visit move ID DATE TIME [DURATION]", "a new time, which needs fresh agreement"),
+    "move": _usage("visit move ID DATE TIME [DURATION] [cover]", "a new time, which needs fresh agreement"),
     "held": _usage("visit held ID", "the visit took place"),
     "dialogue": _usage("visit dialogue ID DATE TIME", "schedule the feedback dialogue"),
     "notes": _usage('visit notes ID "text"', "notes for the teacher and visitors only (no grades)"),
@@ -48,6 +48,8 @@ USAGE: dict[str, tuple[Line, ...]] = {
     "concern": _usage('visit concern [about @person] "text"', "raise a concern with your line manager (with the head "
                       "teacher if it is about them)"),
     "unsafe": _usage('visit unsafe ID "what you saw"', "a visitor: report unsafe practice to the head teacher"),
+    "calendar": _usage("visit calendar [new]", "your private calendar feed, for Outlook, Google or Apple; new: a "
+                       "new address (the old one stops working)"),
     "help": _usage("visit help [COMMAND]", "this help"),
     "staff add": _usage('visit staff add @person "Full Name" [roles teacher,promoted] [manager @person] '
                         '[handle NAME]', "SLT: put someone on the staff list",
@@ -64,6 +66,10 @@ USAGE: dict[str, tuple[Line, ...]] = {
     "walk findings": _usage('walk findings ID strength "..." [excellence "..."] [next "..."]',
                             "a walker records what the walk found: practice, naming nobody, no grades"),
     "walk report": _usage("walk report ID [share]", "the walk's findings as its report; share: SLT send it to all staff"),
+    "walk summary": _usage("walk summary", "SLT: this session's findings by department, stage and whole school, "
+                                           "against the focus areas (no names, no grades)"),
+    "coverage": _usage("visit coverage", "SLT: visits against each cap this session, by teacher and department; "
+                                         "who has had none, who is near a cap, walks per term, dialogues overdue"),
 }
 
 
@@ -97,4 +103,5 @@ TYPED_HINTS = {
     "inspection.period": "SLT declare an inspection period in school.yml, under its session: "
                          "inspections: [{body: HMIe, start: 2027-03-01, end: 2027-03-05}].",
     "walk.purpose": 'Give it with purpose "...".',
+    "lesson.visitor": "If cover for your class is arranged, add cover to the command.",
 }

@@ -112,10 +112,16 @@ class Visit:
     record_agreed_by: frozenset[str] = frozenset()
     notes: tuple[Note, ...] = ()
     created_at: datetime | None = None
+    revision: int = 0  # how many times its time or status changed: its calendar events' SEQUENCE (RFC 5545)
 
     @property
     def end(self) -> datetime:
         return self.start + timedelta(minutes=self.minutes)
+
+    @property
+    def timing(self) -> tuple:
+        """What a calendar shows of it: a change to any of these is a new revision."""
+        return self.start, self.minutes, self.status, self.dialogue_at
 
     @property
     def people(self) -> frozenset[str]:
@@ -126,7 +132,12 @@ class Visit:
         return bool(self.record) and self.people <= self.record_agreed_by
 
     def but(self, **changes) -> "Visit":
-        return replace(self, **changes)
+        """The visit changed; a new revision if its timing did, so a calendar file written with the change
+        carries the SEQUENCE the repository stores (it counts the same changes)."""
+        changed = replace(self, **changes)
+        if "revision" not in changes and changed.timing != self.timing:
+            changed = replace(changed, revision=self.revision + 1)
+        return changed
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,7 @@ class Walk:
     purpose: str | None = None  # why the school walks (Durants §2 shares "the purpose and the focus")
     feedback: str | None = None  # how staff hear what the walk found (004 §3 "feedback arrangements")
     report_shared_at: datetime | None = None  # when SLT shared its report with all staff
+    revision: int = 0  # how many times its time or cancellation changed (the repository counts): its SEQUENCE
 
 
 class FindingKind(StrEnum):
@@ -198,6 +210,7 @@ class NoticeKind(StrEnum):
     CALENDAR_CHANGED = "calendar.changed"
     DIGEST = "digest"
     ANSWER = "answer"  # walkbot's answer to someone, which their chat would not take at once (Teams' limits)
+    COVER = "cover"  # to SLT: a visitor leaves their own class for a visit, cover arranged: a cover request is needed
     # Planned from a visit's or a walk's state (bot.notices.reminders):
     REMINDER = "reminder"
     REMINDER_SOON = "reminder.soon"

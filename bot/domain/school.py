@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +17,7 @@ import yaml
 from bot.domain.calendar import InspectionPeriod, Period, SchoolCalendar, Session, Term
 from bot.domain.model import Role
 from bot.domain.policy import PRESET_IDS, Policy, load_preset
+from bot.domain.retention import DEFAULT_RETENTION, Retention, parse_retention
 from bot.errors import InputError
 
 KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -67,6 +68,9 @@ class School:
     teams: TeamsLink | None = None  # the Microsoft 365 tenant whose users are this school's staff
     # school.escalation.head: the staff id of whoever takes what concerns the head teacher (the chair of governors)
     head_escalation: str | None = None
+    # timetable.week_a_starts: the Monday of a week A, for a two-week timetable (bot.domain.timetable)
+    week_a_starts: date | None = None
+    retention: Retention = DEFAULT_RETENTION  # how long each kind of record is kept (school.yml retention:)
 
     @property
     def staff_channels(self) -> tuple[str, ...]:
@@ -300,7 +304,9 @@ def parse_school_config(data: Mapping[str, Any], *, stored_key: str | None = Non
         _long(problems, _at(s, "slack_team_id"), "school.slack_team_id", team, "slack_team_id")
     teams = _teams(s, top, problems)
     head_escalation = _escalation(s, staff, top, problems)
+    week_a_starts = _timetable(data, problems)
     channel = s.get("announcements_channel")
+    retention = parse_retention(data.get("retention"), _at(data, "retention") or top, _at, problems.unwise)
     if problems.found:
         raise problems.error()
     school = School(
@@ -314,8 +320,36 @@ def parse_school_config(data: Mapping[str, Any], *, stored_key: str | None = Non
         slack_team_id=team,
         teams=teams,
         head_escalation=head_escalation,
+        week_a_starts=week_a_starts,
+        retention=retention,
     )
     return SchoolConfig(school, tuple(staff))
+
+
+def _timetable(data: Mapping[str, Any], problems: _Problems) -> date | None:
+    """timetable: {week_a_starts: DATE}: the Monday of a week A, which a two-week timetable counts from
+    (the lessons themselves come from `walkbot import timetable`)."""
+    given = data.get("timetable")
+    if given is None:
+        return None
+    line, example = _at(data, "timetable"), "    timetable: {week_a_starts: 2026-08-31}   # the Monday of a week A"
+    if not isinstance(given, Mapping):
+        problems.add(line, f"timetable must be a mapping, like\n{example}")
+        return None
+    unknown = sorted(str(k) for k in given if k != "week_a_starts")
+    if unknown:
+        problems.add(line, f"timetable has {', '.join(unknown)}, which walkbot does not know; it takes "
+                           f"week_a_starts, like\n{example}")
+    if _text(given.get("week_a_starts")) == "":
+        problems.add(line, f"timetable.week_a_starts is missing: the Monday of a week A, like\n{example}")
+        return None
+    at = _at(given, "week_a_starts") or line
+    day = _date(given["week_a_starts"], "timetable.week_a_starts", at, problems)
+    if day is not None and day.weekday() != 0:
+        problems.add(at, f"timetable.week_a_starts, {day}, is a {day:%A}: give the Monday of a week A, "
+                         f"like {day - timedelta(days=day.weekday())}.")
+        return None
+    return day
 
 
 def _escalation(s: Mapping[str, Any], staff: list[StaffSpec], top: int | None, problems: _Problems) -> str | None:

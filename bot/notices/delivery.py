@@ -1,9 +1,16 @@
 """Delivering notices from the outbox through whatever chat platform the school uses.
 
 At least once: a dispatcher claims a batch of due notices for a while (a lease), sends each, and
-records it as sent in a transaction of its own. One that dies between sending and recording sends
-that notice again once its lease runs out; nothing is ever lost in between. Several dispatchers
-may share one database: a claimed notice is nobody else's until its lease runs out.
+records it as sent before that sender sends its next. The senders' records are written together, a
+few in one statement (whatever came in while the last write was under way), so recording costs at
+most a statement a notice, and less the busier the senders. One that dies between sending and
+recording sends each notice in flight again once its lease runs out (at most one per sender);
+nothing is ever lost in between.
+Several dispatchers may share one database: a claimed notice is nobody else's until its lease runs out.
+
+After a 429 that holds for a whole installation (Slack's limits are per workspace), the dispatcher
+calls that school's installation no more until Retry-After has passed (`Pauses`): the school's other
+notices are given back untried and left out of the claims meanwhile, instead of each collecting a 429.
 
 Nobody waits: a 429 holds the notice back until Retry-After, a failed attempt until a back-off,
 and a notice due outside school time is moved to the next school morning. Someone walkbot cannot
@@ -15,18 +22,18 @@ without a trace: failed and expired notices stay listed (`walkbot notices --fail
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 from bot.domain.model import Notice
 from bot.domain.school import School
 from bot.domain.school_time import next_sending_moment
-from bot.ports import Clock, NoticeRepo, UnitOfWork
+from bot.ports import Clock, UnitOfWork
 
 log = logging.getLogger("walkbot.delivery")
 
@@ -39,11 +46,12 @@ class DeliveryError(Exception):
 
 
 class RateLimited(DeliveryError):
-    """Try again after `retry_after` seconds (Slack's 429 Retry-After)."""
+    """Try again after `retry_after` seconds (Slack's 429 Retry-After). `whole_installation`: the limit is the
+    installation's (a Slack workspace's), not only this conversation's, so nothing of the school goes meanwhile."""
 
-    def __init__(self, retry_after: float):
+    def __init__(self, retry_after: float, *, whole_installation: bool = False):
         super().__init__(f"rate limited; retry after {retry_after:g} s")
-        self.retry_after = retry_after
+        self.retry_after, self.whole_installation = retry_after, whole_installation
 
 
 class Undeliverable(DeliveryError):
@@ -75,7 +83,7 @@ class Transport(Protocol):
 @dataclass(frozen=True)
 class Settings:
     worker: str = "walkbot"  # who claims: unique per dispatcher process
-    batch: int = 20  # notices claimed at once
+    batch: int = 100  # notices claimed at once: a claim's statements are shared by them all
     # Notices of a batch sent at once, each person's in order. One at a time keeps a console preview and
     # a replay in order; a running dispatcher uses SENDERS (a platform's answer takes a round trip, and
     # one sender alone would spend most of its time waiting for it).
@@ -107,111 +115,244 @@ class DispatchReport:
     failed: list[Notice] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed notice, as the outbox records it (NoticeRepo.settle). Pending with nothing else
+    set: given back untried, for a later claim."""
+
+    notice_id: int
+    status: str = "pending"  # sent, failed or expired; pending: held back, deferred, waiting, or given back
+    sent_at: datetime | None = None
+    message_id: str | None = None
+    error: str | None = None  # why it failed, expired, or is held back
+    not_before: datetime | None = None  # held back until then (Retry-After, a back-off, trying to reach again)
+    due_at: datetime | None = None  # deferred to then (the next school morning)
+    waiting_for: str | None = None  # a Reach: whom walkbot cannot reach yet
+    attempt_failed: bool = False  # counted towards max_attempts
+
+
+class Pauses:
+    """Schools whose installation said to wait (a 429 for all of it), and for how long: in real seconds
+    (time.monotonic), since a platform's limits run on real time whatever clock the dispatcher keeps."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._until: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def pause(self, school_id: int, seconds: float) -> None:
+        with self._lock:
+            self._until[school_id] = max(self._until.get(school_id, 0.0), self.clock() + seconds)
+
+    def left(self, school_id: int) -> float:
+        """Seconds until the school's installation may be called again (0: now)."""
+        with self._lock:
+            return max(self._until.get(school_id, 0.0) - self.clock(), 0.0)
+
+    def paused(self) -> frozenset[int]:
+        now = self.clock()
+        with self._lock:
+            self._until = {school: until for school, until in self._until.items() if until > now}
+            return frozenset(self._until)
+
+    def next_end(self) -> float | None:
+        """Seconds until the first pause ends; None: nothing is paused."""
+        now = self.clock()
+        with self._lock:
+            return min((until - now for until in self._until.values() if until > now), default=None)
+
+
+class _Records:
+    """A claim's outcomes, written a few at a time (a group commit). A sender hands its outcome over and, for a
+    sent notice, waits until it is written, so a dispatcher that dies has at most one notice a sender unrecorded.
+    Whoever finds no write under way writes everything handed over by then in one transaction, with the lease on
+    the claim's notices still to settle renewed once a quarter of it has gone (measured by a clock no one can set):
+    past it another dispatcher may take them."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], token: str, lease: timedelta, notices: list[Notice],
+                 claimed_at: float):
+        self.uow_factory, self.token, self.lease = uow_factory, token, lease
+        self._open = {n.id for n in notices}  # not settled yet: what a renewal keeps
+        self._queue: list[Outcome] = []
+        self._handed = self._written = 0  # outcomes handed over, and written, so far
+        self._writing, self._renewed = False, claimed_at
+        self._lost: set[int] = set()  # this claim's no more: another dispatcher took them
+        self._failed: BaseException | None = None
+        self._turn = threading.Condition()
+
+    def add(self, outcome: Outcome, *, wait: bool = False) -> bool:
+        """Hand `outcome` over; with `wait`, return once it is written. Whether the notice was still this claim's."""
+        with self._turn:
+            self._queue.append(outcome)
+            self._open.discard(outcome.notice_id)
+            self._handed += 1
+            if wait:
+                self._until(self._handed)
+            return outcome.notice_id not in self._lost
+
+    def held(self, notice_id: int) -> bool:
+        """Before a send: whether the claim still holds the notice (the lease renewed if a quarter has gone)."""
+        with self._turn:
+            while self._renewal_due():
+                if self._writing:
+                    self._turn.wait()
+                else:
+                    self._write(renew=True)
+            return notice_id not in self._lost
+
+    def finish(self) -> None:
+        """Everything handed over, written."""
+        with self._turn:
+            self._until(self._handed)
+
+    def _renewal_due(self) -> bool:
+        return time.monotonic() - self._renewed > self.lease.total_seconds() / 4
+
+    def _until(self, handed: int) -> None:
+        while self._written < handed:
+            if self._writing:
+                self._turn.wait()
+            else:
+                self._write(renew=self._renewal_due())
+        if self._failed is not None:
+            raise self._failed
+
+    def _write(self, *, renew: bool) -> None:
+        """Holding the condition, no write under way: write the queue, letting senders hand over more meanwhile."""
+        if self._failed is not None:
+            raise self._failed
+        outcomes, self._queue, upto = self._queue, [], self._handed
+        keep = sorted(self._open) if renew else []
+        if renew:
+            self._renewed = time.monotonic()  # before the renewal: the new lease can only have begun later
+        self._writing = True
+        self._turn.release()
+        try:
+            recorded, held = self._store(outcomes, keep)
+        except BaseException as error:  # every sender waiting on this write is told, not only this one
+            self._turn.acquire()
+            self._failed, self._written, self._writing = error, upto, False
+            self._turn.notify_all()
+            raise
+        self._turn.acquire()
+        self._lost |= {o.notice_id for o in outcomes if o.notice_id not in recorded} | (set(keep) - held)
+        self._written, self._writing = upto, False
+        self._turn.notify_all()
+
+    def _store(self, outcomes: list[Outcome], keep: list[int]) -> tuple[set[int], set[int]]:
+        if not outcomes and not keep:
+            return set(), set()
+        with self.uow_factory() as uow:
+            recorded = uow.notices.settle(outcomes, self.token) if outcomes else set()
+            held = uow.notices.renew(keep, self.token, self.lease) if keep else set()
+            uow.commit()
+        return recorded, held
+
+
 def dispatch_due(uow_factory: Callable[[], UnitOfWork], transport: Transport, clock: Clock,
-                 settings: Settings = Settings()) -> DispatchReport:
-    """Claim one batch of due notices and settle each: sent, held back, deferred, expired or failed."""
+                 settings: Settings = Settings(), pauses: Pauses | None = None,
+                 record_with: Callable[[], UnitOfWork] | None = None) -> DispatchReport:
+    """Claim one batch of due notices (none of a school whose installation is paused) and settle each: sent, held
+    back, deferred, expired or failed. Outcomes are recorded with `record_with` (default: `uow_factory`): each
+    write is one statement, so a unit of work that commits each statement as it goes saves two round trips."""
+    pauses = pauses or Pauses()
     now = clock.now()
     claimed_at = time.monotonic()  # before the claim: the lease can only have begun later than this
     with uow_factory() as uow:
-        token, claimed = uow.notices.claim(now, settings.worker, settings.lease, settings.batch)
+        token, claimed = uow.notices.claim(now, settings.worker, settings.lease, settings.batch,
+                                           skip_schools=pauses.paused())
         schools = {school_id: uow.schools.get(school_id) for school_id in {n.school_id for n in claimed}}
         # Someone taken off the staff list since a notice was written is not messaged any more.
         leavers = {(s.school_id, s.chat_id) for school_id in schools
                    for s in uow.staff.all(school_id, with_leavers=True) if not s.active}
         uow.commit()
     report = DispatchReport(claimed=len(claimed))
+    records = _Records(record_with or uow_factory, token, settings.lease, claimed, claimed_at)
     by_recipient: dict[str, list[Notice]] = {}
     for notice in claimed:
         by_recipient.setdefault(notice.recipient, []).append(notice)
 
     def settle_in_order(notices: list[Notice]) -> None:
-        renewed, unreached = claimed_at, None
+        unreached = None
         for n, notice in enumerate(notices):
-            # Each send starts with most of a lease ahead (renewed by the database's clock once a quarter has gone,
-            # measured here by a clock no one can set): past it another dispatcher may take the notice.
-            if time.monotonic() - renewed > settings.lease.total_seconds() / 4:
-                renewed = time.monotonic()
-                held = _record(uow_factory, lambda r: r.renew([c.id for c in notices[n:]], token, settings.lease))
-                if notice.id not in held:  # the lease ran out and another has them: theirs to send, in order
-                    log.warning("lost the claim on %d notices before sending them", len(notices) - n)
-                    return
+            if not records.held(notice.id):  # the lease ran out and another has them: theirs to send, in order
+                log.warning("lost the claim on %d notices before sending them", len(notices) - n)
+                return
             if (notice.school_id, notice.recipient) in leavers:
-                _record(uow_factory, lambda r: r.mark_expired(
-                    notice.id, "not sent: the recipient was taken off the staff list", token=token))
+                records.add(Outcome(notice.id, "expired", error="not sent: the recipient was taken off the staff list"))
                 report.expired.append(notice)
                 continue
-            held = _settle(uow_factory, notice, schools[notice.school_id], transport, clock, settings, report, token,
+            held = _settle(notice, schools[notice.school_id], transport, clock, settings, report, records, pauses,
                            unreached)
-            later = [c.id for c in notices[n + 1:]]
             if isinstance(held, Unreachable):
                 unreached = held  # the person's later notices wait with it, each expiring past its use
-            elif held is not None and later:
+            elif held is not None:
                 # The person's later notices go after this one: given back for a later claim, which takes
                 # none of them while this one is held.
-                _record(uow_factory, lambda r: r.release(later, token))
+                for later in notices[n + 1:]:
+                    records.add(Outcome(later.id))
                 return
 
-    if settings.senders == 1 or len(by_recipient) <= 1:
-        for notices in by_recipient.values():
-            settle_in_order(notices)
-    else:
-        with ThreadPoolExecutor(max_workers=min(settings.senders, len(by_recipient))) as senders:
-            for finished in [senders.submit(settle_in_order, notices) for notices in by_recipient.values()]:
-                finished.result()
+    try:
+        if settings.senders == 1 or len(by_recipient) <= 1:
+            for notices in by_recipient.values():
+                settle_in_order(notices)
+        else:
+            with ThreadPoolExecutor(max_workers=min(settings.senders, len(by_recipient))) as senders:
+                for finished in [senders.submit(settle_in_order, notices) for notices in by_recipient.values()]:
+                    finished.result()
+    finally:
+        records.finish()
     return report
 
 
-def _record(uow_factory: Callable[[], UnitOfWork], change: Callable[[NoticeRepo], Any]) -> Any:
-    with uow_factory() as uow:
-        done = change(uow.notices)
-        uow.commit()
-    return done
-
-
-def _settle(uow_factory, notice: Notice, school: School | None, transport: Transport, clock: Clock,
-            settings: Settings, report: DispatchReport, token: str,
+def _settle(notice: Notice, school: School | None, transport: Transport, clock: Clock, settings: Settings,
+            report: DispatchReport, records: _Records, pauses: Pauses,
             unreached: Unreachable | None = None) -> Exception | None:
-    """Send one notice (unless its recipient is known to be `unreached`) and record what became of it; what held
-    it back to go later, or None."""
+    """Send one notice (unless its recipient is known to be `unreached`, or its installation is paused) and hand
+    over what became of it; what held it back to go later, or None."""
     now = clock.now()
-    record = partial(_record, uow_factory)
     if school is None:
-        record(lambda r: r.mark_failed(notice.id, f"school {notice.school_id} is no longer in walkbot", token=token))
+        records.add(Outcome(notice.id, "failed", error=f"school {notice.school_id} is no longer in walkbot"))
         report.failed.append(notice)
         return None
     if notice.useful_until is not None and now >= notice.useful_until:
         until = school.calendar.local(notice.useful_until)
         # What kept it back (walkbot not installed for the person, a platform down) is why it came too late.
         waited = f": {notice.last_error}" if notice.last_error else ""
-        record(lambda r: r.mark_expired(notice.id, f"not sent: it was of use only until {until:%a %-d %b %Y %H:%M}, "
-                                                   f"and walkbot could not send it before then{waited}", token=token))
+        records.add(Outcome(notice.id, "expired", error=f"not sent: it was of use only until {until:%a %-d %b %Y %H:%M}"
+                                                        f", and walkbot could not send it before then{waited}"))
         report.expired.append(notice)
         return None
     # Checked again here, not only when written: the dispatcher may have been down over a night,
     # or the school calendar may have changed (a snow day added) since the notice was written.
     morning = next_sending_moment(school, now)
     if morning > now:
-        record(lambda r: r.defer(notice.id, morning, token=token))
+        records.add(Outcome(notice.id, due_at=morning))
         report.deferred.append(notice)
         return None
+    if unreached is None and (left := pauses.left(notice.school_id)):
+        records.add(Outcome(notice.id))  # given back untried: the installation said to wait
+        return RateLimited(left, whole_installation=True)
     try:
         if unreached is not None:
             raise unreached
         message_id = transport.send(notice)
     except RateLimited as limited:
+        if limited.whole_installation:
+            pauses.pause(notice.school_id, limited.retry_after)
         # From when the answer came, not from when we asked: never a moment before Retry-After has passed.
-        until, why = clock.now() + timedelta(seconds=limited.retry_after), str(limited)
-        record(lambda r: r.hold(notice.id, until, why, attempt_failed=False, token=token))
+        until = clock.now() + timedelta(seconds=limited.retry_after)
+        records.add(Outcome(notice.id, not_before=until, error=str(limited)))
         report.retried.append(notice)
         return limited
     except Unreachable as waits:
-        until, why = clock.now() + settings.reach_again, str(waits)
-        record(lambda r: r.wait_for(notice.id, waits.reach, until, why, token=token))
+        records.add(Outcome(notice.id, not_before=clock.now() + settings.reach_again, error=str(waits),
+                            waiting_for=waits.reach))
         report.waiting.append(notice)
         return waits
     except Undeliverable as never:
-        why = str(never)
-        record(lambda r: r.mark_failed(notice.id, why, token=token))
+        records.add(Outcome(notice.id, "failed", error=str(never)))
         report.failed.append(notice)
         return None
     except Exception as error:  # a network fault, the platform down, or a bug: try again later, a few times
@@ -219,16 +360,15 @@ def _settle(uow_factory, notice: Notice, school: School | None, transport: Trans
             log.exception("sending notice %s failed unexpectedly", notice.id)
         attempts, why = notice.attempts + 1, str(error)
         if attempts >= settings.max_attempts:
-            record(lambda r: r.mark_failed(notice.id, f"gave up after {attempts} attempts: {why}", token=token))
+            records.add(Outcome(notice.id, "failed", error=f"gave up after {attempts} attempts: {why}"))
             report.failed.append(notice)
             return None
-        until = clock.now() + settings.backoff(attempts)
-        record(lambda r: r.hold(notice.id, until, why, attempt_failed=True, token=token))
+        records.add(Outcome(notice.id, not_before=clock.now() + settings.backoff(attempts), error=why,
+                            attempt_failed=True))
         report.retried.append(notice)
         return error
-    else:
-        if not record(lambda r: r.mark_sent(notice.id, clock.now(), message_id, token=token)):
-            # Sent, but another dispatcher took the notice meanwhile (a send longer than a lease): it may go twice.
-            log.warning("notice %s was sent after its claim was lost; another dispatcher may send it too", notice.id)
-        report.sent.append(notice)
-        return None
+    if not records.add(Outcome(notice.id, "sent", sent_at=clock.now(), message_id=message_id), wait=True):
+        # Sent, but another dispatcher took the notice meanwhile (a send longer than a lease): it may go twice.
+        log.warning("notice %s was sent after its claim was lost; another dispatcher may send it too", notice.id)
+    report.sent.append(notice)
+    return None

@@ -28,6 +28,7 @@ class Outbox:
         self.school, self.names, self.now = school, names, now
         self.notices: list[Notice] = []
         self._superseded: list[dict] = []
+        self._created: set[tuple[int | None, int | None]] = set()
 
     def tell(self, recipient: str | None, kind: NoticeKind, card: Card, *, visit: Visit | None = None,
              walk: Walk | None = None, due_at: datetime | None = None, useful_until: datetime | None = None,
@@ -52,6 +53,10 @@ class Outbox:
         self._superseded.append({"visit_id": visit.id if visit else None, "walk_id": walk.id if walk else None,
                                  "kinds": kinds})
 
+    def created(self, *, visit: Visit | None = None, walk: Walk | None = None) -> None:
+        """This change created the visit or walk: no stored notice is about it yet, so none to supersede."""
+        self._created.add((visit.id if visit else None, walk.id if walk else None))
+
     def replan(self, plan: list[Notice], *, visit: Visit | None = None, walk: Walk | None = None) -> None:
         """The reminders and nudges a new state implies replace those the old state did (stored or in here)."""
         def about(n: Notice) -> bool:
@@ -62,8 +67,16 @@ class Outbox:
         self.notices.extend(plan)
 
     def write(self, notices: NoticeRepo) -> None:
-        """Supersede first, then add: what this change writes is never superseded by the same change."""
+        """Supersede first, then add: what this change writes is never superseded by the same change.
+
+        One supersede for each visit or walk (all kinds, if any asked for all) and one insert for every notice.
+        """
+        kinds: dict[tuple[int | None, int | None], frozenset[NoticeKind] | None] = {}
         for which in self._superseded:
-            notices.supersede(**which)
-        for notice in self.notices:
-            notices.add(notice)
+            about = which["visit_id"], which["walk_id"]
+            earlier = kinds.get(about, frozenset())
+            kinds[about] = None if earlier is None or which["kinds"] is None else earlier | which["kinds"]
+        for (visit_id, walk_id), which in kinds.items():
+            if (visit_id, walk_id) not in self._created:
+                notices.supersede(visit_id=visit_id, walk_id=walk_id, kinds=which)
+        notices.add_all(self.notices)

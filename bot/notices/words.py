@@ -13,7 +13,9 @@ from typing import Iterable, Mapping, Sequence
 
 from bot.domain.model import OPEN_STATUSES, Finding, FindingKind, Staff, Visit, VisitKind, VisitStatus, Walk
 from bot.domain.school import School
+from bot.domain.timetable import Lesson
 from bot.domain.words import conduct_lines, finding_words, kind_words, role_words, visit_line, when_text
+from bot.rules.lesson import cover_citation
 from bot.rules.walk import individual_cite, walk_cite, walk_clauses
 from bot.reply.actions import teacher_answers, visitor_answers
 from bot.reply.card import Card, Field, Say, Section, Tone, card, line
@@ -51,10 +53,11 @@ def _walk_fields(walk: Walk) -> tuple[Field, ...]:
 
 # --- asking, and answering ---------------------------------------------------------------------------
 
-def proposal(school: School, visit: Visit, names: Names, asker: str) -> Card:
-    """To the class teacher: someone would like to visit."""
+def proposal(school: School, visit: Visit, names: Names, asker: str, lesson: Lesson | None = None) -> Card:
+    """To the class teacher: someone would like to visit (the lesson, where the school has a timetable)."""
+    lines = (f"{asker} would like to visit: {visit_line(school, visit, names)}.",)
     return Card(sections=(Section(
-        lines=(f"{asker} would like to visit: {visit_line(school, visit, names)}.",),
+        lines=lines + ((f"The lesson: {lesson.label()}.",) if lesson else ()),
         fields=(Field("Feedback", visit.feedback or TO_BE_AGREED), *_pro_forma(school, visit)),
         notes=(str(school.policy.cite("pro_forma_shared_before")),) if visit.pro_forma else (),
         actions=teacher_answers(visit.id, visit.start)),))
@@ -124,6 +127,21 @@ def withdrawn(visit: Visit, who: str) -> Card:
 
 def cancelled(school: School, visit: Visit, who: str, reason: str) -> Card:
     return card(f"{who} cancelled visit #{visit.id} ({when_text(school, visit.start)}): “{reason}”.")
+
+
+def cover_request(school: School, visit: Visit, names: Names, covered: Iterable[tuple[Staff, Lesson]]) -> Card:
+    """To SLT: a visitor leaves a class of their own for a visit, saying cover is arranged: a cover request is needed,
+    with the notice the agreement asks for a visit, and its clause on cover if it has one."""
+    p = school.policy
+    need = p.min_notice_school_days
+    cover = cover_citation(p)
+    notes = (f"Notice: the agreement asks for at least {need} school day{'s' if need != 1 else ''}' notice of a "
+             f"visit ({p.cite('min_notice_school_days', visit.kind)}).",
+             f"Cover: {cover}." if cover else "Cover: the agreement says nothing of it; it is arranged as the school "
+                                              "arranges cover.")
+    return card(*(f"{_name(names, who.chat_id)} leaves their own class, {lesson.label()}, for "
+                  f"{visit_line(school, visit, names)}. They said cover is arranged." for who, lesson in covered),
+                title="A cover request is needed", notes=notes)
 
 
 # --- after the visit ---------------------------------------------------------------------------------

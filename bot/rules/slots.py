@@ -1,6 +1,7 @@
 """The nearest allowed times: where to look around a wanted time, and which candidates break no rule."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from bot.domain.calendar import SchoolCalendar
@@ -30,15 +31,20 @@ def nearest_slots(plan: VisitPlan, facts: Facts, ctx: Context, *, count: int = 3
     """Up to `count` times nearest the wanted one at which the plan breaks no rule.
 
     Candidates are the period starts (or every half hour) on school days within three school
-    weeks either side of the wanted day, nearest first.
+    weeks either side of the wanted day, nearest first; with a timetable, the starts of the class
+    teacher's lessons, and only times at which no visitor needs cover for a class of their own.
     """
     cal = ctx.calendar
     wanted = cal.local(plan.start)
     earliest = cal.local(ctx.now).date()
     days = [d for d in _search_days(plan.start, cal) if d >= earliest]
+    timetable = facts.timetable
+    if timetable is not None:
+        facts = replace(facts, timetable=timetable.but(()))  # cover was said for the time asked, not for these
     candidates = []
     for day in days:
-        for start_time in start_times(cal, plan.minutes):
+        lessons = timetable.on(plan.teacher.chat_id, day) if timetable is not None else None
+        for start_time in start_times(cal, plan.minutes) if lessons is None else [x.start for x in lessons]:
             start = cal.at(day, start_time)
             candidates.append((abs((start - wanted).total_seconds()), start))
     slots = []

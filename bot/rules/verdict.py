@@ -13,6 +13,7 @@ from enum import StrEnum
 from bot.domain.calendar import SchoolCalendar
 from bot.domain.model import Objection, Staff, Visit, VisitKind, Walk
 from bot.domain.policy import Citation, Policy
+from bot.domain.timetable import Timetable
 
 
 class Subject(StrEnum):
@@ -88,3 +89,4 @@ class Facts:
     objections: tuple[Objection, ...] = ()  # the teacher's objections to particular observers
     staff: tuple[Staff, ...] = ()  # the school's staff, to spot a focus naming one person
     walks: tuple[Walk, ...] = ()  # walks in the session concerned (for walk frequency and walkers at once)
+    timetable: Timetable | None = None  # the lessons of the teacher and visitors, if the school imported a timetable

@@ -7,6 +7,7 @@ from bot.domain.model import BOOKED_STATUSES, BUSY_STATUSES, Role, Staff, VisitK
 from bot.domain.policy import Hours
 from bot.rules.allowance import cap_violations
 from bot.rules.focus import feedback_violations, focus_violations
+from bot.rules.lesson import lesson_violations
 from bot.rules.verdict import Context, Facts, Subject, Violation, VisitPlan
 
 
@@ -24,6 +25,7 @@ def check_visit(plan: VisitPlan, facts: Facts, ctx: Context, *, check_notice: bo
         *feedback_violations(plan, ctx),
         *cap_violations(plan, facts, ctx),
         *clash_violations(plan, facts, ctx),
+        *lesson_violations(plan, facts, ctx),
         *prd_warnings(plan, facts, ctx),
     ]
     return sorted(found, key=lambda v: v.warning)

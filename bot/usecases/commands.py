@@ -29,6 +29,15 @@ class ProposeVisit(Command):
     feedback: str | None = None
     pro_forma: str | None = None
     visitors: tuple[str, ...] = ()  # besides the person proposing
+    cover: bool = False  # the visitors' own classes then are covered (with a timetable, SLT are told)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListLessons(Command):
+    """The class teacher's lessons in the first school week a proposal may be made for: what the propose form
+    offers, where the school has a timetable."""
+
+    teacher: str | None = None  # a mention; None: only whether the school has a timetable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +79,7 @@ class CancelVisit(VisitCommand):
 class MoveVisit(VisitCommand):
     when: When
     minutes: int | None = None
+    cover: bool = False  # as ProposeVisit's: said again for the new time
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +230,16 @@ class WhoAmI(Command):
 @dataclass(frozen=True, kw_only=True)
 class ShowOverview(Command):
     """Everything a person sees at a glance (Slack's App Home)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowCalendar(Command):
+    """The person's private calendar feed: its address when first made (bot.usecases.calendar)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewCalendar(Command):
+    """A new calendar feed address for the person; the old one stops working."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,9 @@
 """The weekly digest to SLT: visits this week, answers outstanding, dialogues overdue, teachers near a cap,
 and learning walks whose report is still to share (a walk's rooms are followed up only as the walk).
 
-A periodic job, not a change: every walkbot process runs it, and the outbox keeps one digest per
-SLT member per week (NoticeRepo.add_once). It is due on the first school morning of each week
+A periodic job, not a change: one walkbot process of a deployment runs it (handlers.scheduler), and
+should two ever run it at once, the outbox still keeps one digest per SLT member per week
+(NoticeRepo.add_once). It is due on the first school morning of each week
 with school days, so a holiday week has none and a week starting with a holiday Monday has it on
 Tuesday.
 """
@@ -54,25 +55,32 @@ def digest_moments(school: School, after: datetime, until: datetime) -> list[dat
 
 
 def write_weekly_digests(uow_factory: Callable[[], UnitOfWork], clock: Clock) -> list[Notice]:
-    """This week's digest for every school whose first school morning of the week has come, written once."""
+    """This week's digest for every school whose first school morning of the week has come, written once.
+
+    Which SLT members still lack this week's is one query for every school together, so a run that finds them
+    all written (the usual case: it runs every quarter hour) costs that and the schools' versions."""
     now = clock.now()
     with uow_factory() as uow:
-        schools = uow.schools.all()
+        moments = {}
+        for school in uow.schools.all():
+            today = school.calendar.local(now).date()
+            at = digest_moment(school, today - timedelta(days=today.weekday()))
+            if at is not None and now >= at:
+                moments[school.id] = at
+        missing = uow.notices.digests_missing(NoticeKind.DIGEST, moments)
     written = []
-    for school in schools:
-        today = school.calendar.local(now).date()
-        at = digest_moment(school, today - timedelta(days=today.weekday()))
-        if at is None or now < at:
-            continue
+    for school_id in dict.fromkeys(school_id for school_id, _ in missing):
+        at = moments[school_id]
         with uow_factory() as uow:
-            staff = tuple(uow.staff.all(school.id))
+            school = uow.schools.get(school_id)
+            staff = tuple(uow.staff.all(school_id))
             slt = [p for p in staff
-                   if p.is_slt and not uow.notices.written(school.id, NoticeKind.DIGEST, p.chat_id, at)]
-            if not slt:
-                continue  # the usual case: this week's digest went out already
+                   if p.is_slt and not uow.notices.written(school_id, NoticeKind.DIGEST, p.chat_id, at)]
+            if school is None or not slt:
+                continue  # another process wrote them meanwhile
             digest = digest_card(school, uow, staff, now)
             for person in slt:
-                notice = uow.notices.add_once(Notice(school.id, NoticeKind.DIGEST, person.chat_id, at, digest,
+                notice = uow.notices.add_once(Notice(school_id, NoticeKind.DIGEST, person.chat_id, at, digest,
                                                      useful_until=at + timedelta(days=7)))
                 written += [notice] if notice else []
             uow.commit()

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from bot.reply.card import Say, line
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Iterable
 
 from bot import rules
 from bot.domain.model import (
@@ -21,6 +22,7 @@ from bot.domain.model import (
     Walk,
 )
 from bot.domain.school import School
+from bot.domain.timetable import Lesson, Timetable
 from bot.errors import NotAllowed, NotFound, Refused, WrongState
 from bot.notices import reminders
 from bot.notices.outbox import Outbox
@@ -39,6 +41,8 @@ class Scope:
     staff: tuple[Staff, ...]  # active: who may act, and be named in a command
     now: datetime
     leavers: tuple[Staff, ...] = ()  # taken off the list: still named in the visits they were part of
+    # People's lessons as read in this request, by who (None: the school has no timetable): read once a request.
+    lessons: dict[frozenset[str], tuple[Lesson, ...] | None] = field(default_factory=dict)
 
     @cached_property
     def names(self) -> dict[str, str]:
@@ -71,10 +75,10 @@ class Scope:
 
 def open_scope(uow: UnitOfWork, cmd: c.Command, clock: Clock) -> Scope:
     """Call inside `with uow:`. Refuses people who are not on the school's staff list."""
-    school = uow.schools.get(cmd.school_id)
-    if school is None:
+    found = uow.schools.with_staff(cmd.school_id)  # one query, when this process has read them before
+    if found is None:
         raise NotFound("This workspace is not linked to a school yet: ask your IT lead to load school.yml.")
-    everyone = uow.staff.all(school.id, with_leavers=True)  # one query serves the names and the check
+    school, everyone = found
     staff = tuple(s for s in everyone if s.active)
     actor = next((s for s in staff if s.chat_id == cmd.actor), None)
     if actor is None:
@@ -96,22 +100,38 @@ def may_see(person: Staff, visit: Visit) -> bool:
     return person.chat_id in visit.people or person.is_slt
 
 
-def facts_for(scope: Scope, plan: rules.VisitPlan, statuses=BUSY_STATUSES) -> rules.Facts:
+def facts_for(scope: Scope, plan: rules.VisitPlan, statuses=BUSY_STATUSES, cover: Iterable[str] = ()) -> rules.Facts:
     """What the rules need for this plan: the teacher's booked visits in the sessions around it,
-    everyone's commitments near it, and the teacher's objections. Index-backed, never all history."""
+    everyone's commitments near it, the teacher's objections, and everyone's lessons if the school has a
+    timetable (`cover`: the visitors whose own classes are covered). Index-backed, never all history."""
     cal, uow, sid = scope.school.calendar, scope.uow, scope.school.id
     first, last = rules.search_window(plan.start, cal)
     first, last = min(first, plan.start), max(last, plan.end)
     sessions = [s for s in cal.sessions if s.start <= cal.local(last).date() and cal.local(first).date() <= s.end]
     span_start = cal.at(min((s.start for s in sessions), default=cal.local(first).date()), cal.day_start) - timedelta(days=1)
     span_end = cal.at(max((s.end for s in sessions), default=cal.local(last).date()), cal.day_end) + timedelta(days=1)
-    people = {plan.teacher.chat_id, *(v.chat_id for v in plan.visitors)}
+    people = plan_people(plan)
     return rules.Facts(
         teacher_booked=tuple(uow.visits.for_teacher(sid, plan.teacher.chat_id, span_start, span_end, BOOKED_STATUSES)),
         busy=tuple(uow.visits.involving(sid, people, first, last, statuses)),
         objections=tuple(uow.objections.for_teacher(sid, plan.teacher.chat_id)),
         staff=scope.staff,
+        timetable=timetable_for(scope, people, cover),
     )
+
+
+def plan_people(plan: rules.VisitPlan) -> set[str]:
+    return {plan.teacher.chat_id, *(v.chat_id for v in plan.visitors)}
+
+
+def timetable_for(scope: Scope, people: Iterable[str], cover: Iterable[str] = ()) -> Timetable | None:
+    """These people's lessons, or None when the school has imported no timetable (then no lesson rule applies)."""
+    who = frozenset(people)
+    if who not in scope.lessons:
+        found = scope.uow.timetable.lessons(scope.school.id, who)
+        scope.lessons[who] = None if found is None else tuple(found)
+    lessons = scope.lessons[who]
+    return None if lessons is None else Timetable(lessons, scope.school.week_a_starts, frozenset(cover))
 
 
 def member(scope: Scope, chat_id: str) -> Staff:
@@ -138,16 +158,18 @@ def plan_for(scope: Scope, visit: Visit, start: datetime | None = None, minutes:
     )
 
 
-def enforce_rules(scope: Scope, plan: rules.VisitPlan, *, booking: bool) -> list[rules.Violation]:
+def enforce_rules(scope: Scope, plan: rules.VisitPlan, *, booking: bool,
+                  cover: Iterable[str] = ()) -> list[rules.Violation]:
     """Refuse with every broken rule and the nearest allowed times; return the warnings.
 
     booking=True is the moment a visit becomes agreed: the teacher is consenting, so notice is
-    theirs to waive, and only booked visits (not other pending proposals) can clash.
+    theirs to waive, and only booked visits (not other pending proposals) can clash. `cover`: the
+    visitors who said their own classes are covered at this time.
     """
     # What the rules count is held while they count it: the teacher's caps and clashes, and each visitor's
     # clashes, so two bookings touching one person (as teacher or visitor) run one after the other.
     scope.uow.staff.lock(scope.school.id, [plan.teacher.chat_id, *(v.chat_id for v in plan.visitors)])
-    facts = facts_for(scope, plan, BOOKED_STATUSES if booking else BUSY_STATUSES)
+    facts = facts_for(scope, plan, BOOKED_STATUSES if booking else BUSY_STATUSES, cover)
     found = rules.check_visit(plan, facts, scope.ctx, check_notice=not booking)
     refusals = [v for v in found if not v.warning]
     if refusals:

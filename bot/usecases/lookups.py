@@ -1,13 +1,13 @@
 """Looking things up: one visit, my visits, and the allowance used against each cap."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time, timedelta
 from typing import Sequence
 
 from bot import rules
 from bot.domain.calendar import Session
 from bot.domain.model import (
-    BOOKED_STATUSES,
     OPEN_STATUSES,
     Staff,
     Visit,
@@ -17,7 +17,7 @@ from bot.domain.model import (
 from bot.domain.school import School
 from bot.ports import Clock, UnitOfWork
 from bot.usecases import commands as c
-from bot.usecases.kernel import open_scope, require, visit_for
+from bot.usecases.kernel import Scope, open_scope, require, visit_for
 from bot.usecases.results import Allowance, VisitDetail, VisitList
 
 
@@ -30,23 +30,27 @@ def show_visit(cmd: c.ShowVisit, uow: UnitOfWork, clock: Clock) -> VisitDetail:
 
 def list_visits(cmd: c.ListVisits, uow: UnitOfWork, clock: Clock) -> VisitList:
     with uow:
-        scope = open_scope(uow, cmd, clock)
-        me = scope.actor.chat_id
-        mine = uow.visits.of_person(scope.school.id, me, scope.now - timedelta(days=30))
+        return my_visits(open_scope(uow, cmd, clock))
 
-        def waits_for_me(v: Visit) -> bool:
-            return (v.status is VisitStatus.PROPOSED and v.teacher == me) or (
-                v.status is VisitStatus.COUNTERED and me in v.visitors)
 
-        return VisitList(
-            school=scope.school, names=scope.names,
-            awaiting_me=tuple(v for v in mine if waits_for_me(v) and v.start > scope.now),
-            awaiting_others=tuple(v for v in mine if v.status in OPEN_STATUSES and not waits_for_me(v)
-                                  and v.start > scope.now),
-            upcoming=tuple(v for v in mine if v.status is VisitStatus.AGREED and v.end > scope.now),
-            follow_up=tuple(v for v in mine if v.status is VisitStatus.HELD and not v.record_agreed
-                            and not (v.kind is VisitKind.PEER and scope.school.policy.peer_visits_date_only)),
-        )
+def my_visits(scope: Scope) -> VisitList:
+    """The asker's visits from a month ago on, by what each waits for."""
+    me = scope.actor.chat_id
+    mine = scope.uow.visits.of_person(scope.school.id, me, scope.now - timedelta(days=30))
+
+    def waits_for_me(v: Visit) -> bool:
+        return (v.status is VisitStatus.PROPOSED and v.teacher == me) or (
+            v.status is VisitStatus.COUNTERED and me in v.visitors)
+
+    return VisitList(
+        school=scope.school, names=scope.names,
+        awaiting_me=tuple(v for v in mine if waits_for_me(v) and v.start > scope.now),
+        awaiting_others=tuple(v for v in mine if v.status in OPEN_STATUSES and not waits_for_me(v)
+                              and v.start > scope.now),
+        upcoming=tuple(v for v in mine if v.status is VisitStatus.AGREED and v.end > scope.now),
+        follow_up=tuple(v for v in mine if v.status is VisitStatus.HELD and not v.record_agreed
+                        and not (v.kind is VisitKind.PEER and scope.school.policy.peer_visits_date_only)),
+    )
 
 
 def show_limits(cmd: c.ShowLimits, uow: UnitOfWork, clock: Clock) -> Allowance:
@@ -56,19 +60,36 @@ def show_limits(cmd: c.ShowLimits, uow: UnitOfWork, clock: Clock) -> Allowance:
         require(teacher.chat_id == scope.actor.chat_id or scope.actor.is_slt or
                  teacher.line_manager == scope.actor.chat_id,
                  "You can see your own allowance; SLT and line managers can see others'.")
-        cal = scope.school.calendar
-        today = cal.local(scope.now).date()
-        session = cal.session_of(today) or next((s for s in cal.sessions if s.start > today), cal.sessions[-1])
-        lines = usage_by_teacher(uow, scope.school, [teacher], session, scope.ctx)[teacher.chat_id]
-        citations = tuple(str(scope.school.policy.cite(line.param)) for line in lines)
-        return Allowance(teacher, session, tuple(lines), citations)
+        session = this_session(scope)
+        return allowance(scope, teacher, session, usage_by_teacher(uow, scope.school, [teacher], session,
+                                                                   scope.ctx)[teacher.chat_id])
+
+
+def this_session(scope: Scope) -> Session:
+    """The session today is in, else the next one (or, after the last, the last)."""
+    cal = scope.school.calendar
+    today = cal.local(scope.now).date()
+    return cal.session_of(today) or next((s for s in cal.sessions if s.start > today), cal.sessions[-1])
+
+
+def allowance(scope: Scope, teacher: Staff, session: Session, lines: Sequence[rules.Usage]) -> Allowance:
+    citations = tuple(str(scope.school.policy.cite(line.param)) for line in lines)
+    return Allowance(teacher, session, tuple(lines), citations)
 
 
 def usage_by_teacher(uow: UnitOfWork, school: School, teachers: Sequence[Staff], session: Session,
                      ctx: rules.Context) -> dict[str, list[rules.Usage]]:
-    """Each teacher's allowance used this session against every cap, from one indexed query."""
-    cal = school.calendar
-    booked = uow.visits.involving(school.id, [t.chat_id for t in teachers], cal.at(session.start, time.min),
-                                  cal.at(session.end, time.max), BOOKED_STATUSES)
-    return {t.chat_id: rules.usage(tuple(v for v in booked if v.teacher == t.chat_id), session.start, session.end, ctx)
-            for t in teachers}
+    """Each teacher's allowance used this session against every cap, counted by one aggregate query: the rows
+    read are the teachers and kinds, however many visits the session holds."""
+    cal, policy = school.calendar, ctx.policy
+    counted = uow.visits.booked_by_teacher(school.id, [t.chat_id for t in teachers], cal.at(session.start, time.min),
+                                           cal.at(session.end, time.max))
+    caps = rules.usage((), session.start, session.end, ctx)  # every cap the policy sets, none used yet
+
+    def used(cap: rules.Usage, kinds: dict[VisitKind, tuple[int, int]]) -> int:
+        # What counts toward each cap, as the cap rule reads it (bot.rules.allowance.cap_violations).
+        counts = rules.counted_kinds(policy, policy.formal_kinds if cap.param == "formal_visits_per_session"
+                                     else policy.observation_kinds)
+        return sum(minutes if cap.unit == "minutes" else n for kind, (n, minutes) in kinds.items() if kind in counts)
+
+    return {t.chat_id: [replace(cap, used=used(cap, counted.get(t.chat_id, {}))) for cap in caps] for t in teachers}

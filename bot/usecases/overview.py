@@ -4,7 +4,6 @@ and whom walkbot has notices for but cannot reach yet.
 """
 from __future__ import annotations
 
-from bot.domain.calendar import Session
 from bot.domain.model import Role
 from bot.notices.delivery import Reach
 from bot.ports import Clock, UnitOfWork
@@ -15,25 +14,21 @@ from bot.usecases.results import Overview, TeacherCounts, Unreached
 
 
 def show_overview(cmd: c.ShowOverview, uow: UnitOfWork, clock: Clock) -> Overview:
-    # The same use cases as the list and limits commands, so the overview never disagrees with them.
-    me = {"school_id": cmd.school_id, "actor": cmd.actor}
-    visits = lookups.list_visits(c.ListVisits(**me), uow, clock)
-    allowance = lookups.show_limits(c.ShowLimits(**me), uow, clock)
+    # What the list and limits commands say, read in one transaction, so the overview never disagrees with them.
     with uow:
         scope = open_scope(uow, cmd, clock)
-        session = allowance.session
+        visits = lookups.my_visits(scope)
+        session = lookups.this_session(scope)
+        # SLT's counts for every teacher and the asker's own allowance, from the one query that counts them.
+        teachers = [s for s in scope.staff if s.has(Role.TEACHER)] if scope.actor.is_slt else []
+        asker = [] if scope.actor in teachers else [scope.actor]
+        used = lookups.usage_by_teacher(uow, scope.school, teachers + asker, session, scope.ctx)
+        allowance = lookups.allowance(scope, scope.actor, session, used[scope.actor.chat_id])
         walks = tuple(w for w in uow.walks.between(scope.school.id, session.start, session.end)
                       if not w.cancelled and w.end > scope.now)
-        counts = _counts(scope, session) if scope.actor.is_slt else ()
+        counts = tuple(TeacherCounts(t, tuple(used[t.chat_id])) for t in teachers)
         unreached = _unreached(scope) if scope.actor.is_slt else ()
         return Overview(scope.school, scope.actor, visits, allowance, walks, counts, unreached)
-
-
-def _counts(scope: Scope, session: Session) -> tuple[TeacherCounts, ...]:
-    """Each teacher's booked visits this session against each cap."""
-    teachers = [s for s in scope.staff if s.has(Role.TEACHER)]
-    used = lookups.usage_by_teacher(scope.uow, scope.school, teachers, session, scope.ctx)
-    return tuple(TeacherCounts(t, tuple(used[t.chat_id])) for t in teachers)
 
 
 def _unreached(scope: Scope) -> tuple[Unreached, ...]:

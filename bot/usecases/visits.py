@@ -11,6 +11,7 @@ from datetime import datetime
 from bot import rules
 from bot.domain.ics import visit_ics
 from bot.domain.model import OPEN_STATUSES, NoticeKind, Visit, VisitKind, VisitStatus
+from bot.domain.timetable import Lesson
 from bot.domain.words import when_text
 from bot.errors import InputError, WrongState
 from bot.notices import words
@@ -24,10 +25,12 @@ from bot.usecases.kernel import (
     need_state,
     open_scope,
     plan_for,
+    plan_people,
     replan,
     require,
     require_class,
     start_of,
+    timetable_for,
     visit_for,
 )
 from bot.usecases.results import Outcome, VisitDone
@@ -50,7 +53,8 @@ def propose_visit(cmd: c.ProposeVisit, uow: UnitOfWork, clock: Clock) -> VisitDo
         minutes = policy.default_visit_minutes if cmd.minutes is None else cmd.minutes
         plan = rules.VisitPlan(teacher, tuple(visitors), cmd.kind, start_of(scope, cmd.when), minutes,
                                cmd.focus, cmd.feedback)
-        warnings = enforce_rules(scope, plan, booking=cmd.kind is VisitKind.INSPECTION)
+        cover = [v.chat_id for v in visitors] if cmd.cover else []
+        warnings = enforce_rules(scope, plan, booking=cmd.kind is VisitKind.INSPECTION, cover=cover)
         # Inspections cannot be agreed in advance (000 §2b): recorded as they are, and they still count.
         status = VisitStatus.AGREED if cmd.kind is VisitKind.INSPECTION else VisitStatus.PROPOSED
         visit = uow.visits.add(Visit(
@@ -59,9 +63,11 @@ def propose_visit(cmd: c.ProposeVisit, uow: UnitOfWork, clock: Clock) -> VisitDo
             focus=cmd.focus, feedback=cmd.feedback, pro_forma=cmd.pro_forma, created_at=scope.now,
         ))
         out = scope.outbox()
+        out.created(visit=visit)
         if status is VisitStatus.PROPOSED:
+            lesson = _keep_cover(scope, visit, plan, cover, fresh=True)
             out.tell(teacher.chat_id, NoticeKind.PROPOSAL,
-                     words.proposal(scope.school, visit, scope.names, scope.actor.name), visit=visit,
+                     words.proposal(scope.school, visit, scope.names, scope.actor.name, lesson), visit=visit,
                      useful_until=visit.start)
         else:
             out.tell(teacher.chat_id, NoticeKind.INSPECTION, words.inspection(scope.school, visit, scope.names),
@@ -80,12 +86,16 @@ def agree_visit(cmd: c.AgreeVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         require(scope.actor.chat_id == visit.teacher, "Only the class teacher can agree a visit to their class.")
         need_state(visit, {VisitStatus.PROPOSED}, "agreed")
         _still_asked(scope, visit, visit.start, cmd.asked_start)
-        warnings = enforce_rules(scope, plan_for(scope, visit), booking=True)
+        plan = plan_for(scope, visit)
+        timetabled = timetable_for(scope, plan_people(plan)) is not None
+        cover = uow.timetable.cover(visit.id) if timetabled else frozenset()
+        warnings = enforce_rules(scope, plan, booking=True, cover=cover)
         visit = visit.but(status=VisitStatus.AGREED)
         uow.visits.update(visit)
         out = scope.outbox()
         out.supersede(visit=visit)  # the proposal is answered: no nudge, and no proposal still to deliver
         _confirm(scope, out, visit, words.agreed(scope.school, visit, scope.names, scope.actor.name))
+        _cover_request(scope, out, visit, plan, cover)
         return scope.done(visit, Outcome.AGREED, out, warnings)
 
 
@@ -129,9 +139,12 @@ def _still_asked(scope: Scope, visit: Visit, now_asked: datetime | None, asked: 
 
 
 def _accept(scope: Scope, visit: Visit) -> VisitDone:
-    warnings = enforce_rules(scope, plan_for(scope, visit, visit.suggested_start), booking=True)
+    plan = plan_for(scope, visit, visit.suggested_start)
+    warnings = enforce_rules(scope, plan, booking=True)
     visit = visit.but(status=VisitStatus.AGREED, start=visit.suggested_start, suggested_start=None)
     scope.uow.visits.update(visit)
+    if timetable_for(scope, plan_people(plan)) is not None:
+        scope.uow.timetable.set_cover(visit.id, ())  # cover said for the old time is not cover for this one
     out = scope.outbox()
     out.supersede(visit=visit)
     _confirm(scope, out, visit, words.accepted(scope.school, visit, scope.names, scope.actor.name))
@@ -196,15 +209,60 @@ def move_visit(cmd: c.MoveVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         need_state(visit, {VisitStatus.PROPOSED, VisitStatus.COUNTERED, VisitStatus.AGREED}, "moved")
         start = start_of(scope, cmd.when)
         minutes = visit.minutes if cmd.minutes is None else cmd.minutes
-        warnings = enforce_rules(scope, plan_for(scope, visit, start, minutes), booking=False)
+        plan = plan_for(scope, visit, start, minutes)
+        cover = list(visit.visitors) if cmd.cover else []
+        warnings = enforce_rules(scope, plan, booking=False, cover=cover)
         visit = visit.but(status=VisitStatus.PROPOSED, start=start, minutes=minutes, suggested_start=None)
         uow.visits.update(visit)
+        _keep_cover(scope, visit, plan, cover, fresh=False)
         out = scope.outbox()
         out.supersede(visit=visit)
         out.tell(visit.teacher, NoticeKind.PROPOSAL, words.moved(scope.school, visit, scope.actor.name), visit=visit,
                  useful_until=start)
         replan(scope, out, visit)
         return scope.done(visit, Outcome.MOVED, out, warnings)
+
+
+def week_lessons(cmd: c.ListLessons, uow: UnitOfWork, clock: Clock) -> tuple[tuple[datetime, Lesson], ...] | None:
+    """What the propose form offers (bot.chat.forms.propose_form): the teacher's lessons, each with when it meets, on
+    the five school days from the first the agreement's notice allows; none until the teacher is known; None when
+    the school has no timetable."""
+    with uow:
+        scope = open_scope(uow, cmd, clock)
+        teacher = scope.person(cmd.teacher) if cmd.teacher else None
+        timetable = timetable_for(scope, [teacher.chat_id] if teacher else [])
+        if timetable is None or teacher is None:
+            return None if timetable is None else ()
+        cal, notice = scope.school.calendar, scope.school.policy.min_notice_school_days
+        today = cal.local(scope.now).date()
+        first = cal.add_school_days(today, notice) if notice else today
+        return tuple((cal.at(day, x.start), x) for day in cal.school_days(first, 5)
+                     for x in timetable.on(teacher.chat_id, day) if cal.at(day, x.start) > scope.now)
+
+
+def _keep_cover(scope: Scope, visit: Visit, plan: rules.VisitPlan, cover: list[str], *,
+                fresh: bool) -> Lesson | None:
+    """With a timetable: keep whose own classes are covered for the visit's time (only those teaching then; `fresh`:
+    a new visit, which has none kept yet), and return the lesson visited."""
+    timetable = timetable_for(scope, plan_people(plan), cover)
+    if timetable is None:
+        return None
+    covered = {v.chat_id for v, _ in rules.covered_lessons(plan, timetable, scope.ctx)}
+    if covered or not fresh:
+        scope.uow.timetable.set_cover(visit.id, covered)
+    return rules.lesson_of(plan, timetable, scope.ctx)
+
+
+def _cover_request(scope: Scope, out: Outbox, visit: Visit, plan: rules.VisitPlan, cover: frozenset[str]) -> None:
+    """The visit is agreed and a visitor leaves a class of their own, cover arranged: SLT are told a cover request
+    is needed."""
+    if not cover:
+        return
+    covered = rules.covered_lessons(plan, timetable_for(scope, plan_people(plan), cover), scope.ctx)
+    if covered:
+        out.tell_all([s.chat_id for s in scope.staff if s.is_slt], NoticeKind.COVER,
+                     words.cover_request(scope.school, visit, scope.names, covered), visit=visit,
+                     useful_until=visit.start)
 
 
 def _confirm(scope: Scope, out: Outbox, visit: Visit, news: Card) -> None:

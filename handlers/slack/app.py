@@ -20,9 +20,11 @@ from bot.chat.router import SORRY, Walkbot
 from bot.domain.school import School
 from bot.errors import WalkbotError
 from bot.reply.card import Tone, card
-from handlers.slack import listeners
+from handlers.inbox import Inbox
+from handlers.slack import listeners, uninstall
 from handlers.slack.blocks import message, mrkdwn
 from handlers.slack.home import notice_home
+from handlers.slack.inbox import SlackWork, client_for, key_of, record_answers
 from handlers.slack.modals import done_view
 from storage.db import Store
 
@@ -37,12 +39,14 @@ WORK_THREADS = 2
 
 def build_slack_app(*, walkbot: Walkbot, store: Store, signing_secret: str, token: str | None = None,
                     installation_store=None, oauth_settings=None, client: WebClient | None = None,
-                    ack_first: bool = False) -> App:
+                    inbox: Inbox | None = None, worker: bool = False) -> App:
     """One Bolt app for every way of running it (HTTP, Socket Mode, multi-workspace OAuth).
 
     `client` (e.g. pointed at a local stand-in) wins over `token`. Building never calls Slack: with a
-    single workspace's token Bolt runs auth.test on the first request instead of at start. `ack_first`
-    acknowledges commands, buttons and events before working on them (handlers.slack.listeners).
+    single workspace's token Bolt runs auth.test on the first request instead of at start. With an `inbox`
+    (slack_inbox) every request is acknowledged before it is worked on: what changes or answers anything is
+    kept in the inbox first, and opening a form follows its ack (handlers.slack.listeners). `worker` builds
+    the inbox's own app, which works on requests verified and kept already and records its answers.
     """
     app = App(
         name="walkbot",
@@ -53,16 +57,47 @@ def build_slack_app(*, walkbot: Walkbot, store: Store, signing_secret: str, toke
         installation_store=installation_store,
         oauth_settings=oauth_settings,
         token_verification_enabled=False,
-        # Bolt finishes a listener before answering Slack; with ack_first the listener is only the ack,
-        # and the work follows in lazy listeners (handlers.slack.listeners).
+        request_verification_enabled=not worker,
+        # Bolt finishes a listener before answering Slack; with an inbox the listener is only the ack, and
+        # the work follows in the inbox's workers or (opening a form) in lazy listeners.
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="walkbot-work"),
     )
+    if worker:
+        app.use(record_answers)
     app.use(_drop_repeated_events(RecentEvents()))
     app.use(_find_school(store))
+    if inbox is not None:
+        app.use(_keep_in(inbox))
     app.error(_never_a_500)
-    listeners.register(app, walkbot, ack_first=ack_first)
+    listeners.register(app, walkbot, ack_first=inbox is not None)
+    uninstall.register(app)  # app_uninstalled, tokens_revoked: the workspace's stored tokens deleted
     return app
+
+
+def slack_inbox(*, walkbot: Walkbot, store: Store, client: WebClient, installation_store=None,
+                threads: int = 2) -> Inbox:
+    """The inbox Slack's requests are kept in, and the app its workers run them through."""
+    work = build_slack_app(walkbot=walkbot, store=store, signing_secret="", client=client,
+                           installation_store=installation_store, worker=True)
+    return Inbox(store, SlackWork(work, client_for(work)), threads=threads)
+
+
+def _keep_in(inbox: Inbox):
+    def keep_in_inbox(body: dict, context, next) -> BoltResponse | None:
+        key = key_of(body, listeners.opens_form)
+        if key is None:
+            return next()
+        school = context.get("school")
+        try:
+            # Slack's old verification token is a credential, and the request is verified already: not kept.
+            kept = {name: value for name, value in body.items() if name != "token"}
+            inbox.keep(key, school.id if school else None, {"body": kept})
+        except WalkbotError as err:  # nothing was kept: the person is asked to try again
+            return _say(body, str(err), context, keep_form=True)
+        return BoltResponse(status=200, body="")
+
+    return keep_in_inbox
 
 
 class RecentEvents:

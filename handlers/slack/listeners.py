@@ -129,6 +129,11 @@ def _time_clicked(body: dict, action: dict) -> tuple[dict, dict[str, Any]] | Non
     return None if values is None else (shown, values)
 
 
+def opens_form(command: str, text: str) -> bool:
+    """Whether a typed command, as Slack sent it, opens a form rather than being answered in words."""
+    return _form_for(command, _typed(text)) is not None
+
+
 def _form_for(command: str, text: str) -> str | None:
     """A bare /visit (or /visit propose) and a bare /walk plan open a form instead of answering in words."""
     words = text.lower().split()

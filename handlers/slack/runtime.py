@@ -15,7 +15,8 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from bot.chat.router import Walkbot
 from bot.ports import Clock
 from handlers import redact
-from handlers.slack.app import build_slack_app
+from handlers.inbox import Inbox
+from handlers.slack.app import build_slack_app, slack_inbox
 from handlers.slack.oauth import oauth_settings
 from handlers.slack.settings import SettingsError, SlackSettings
 from handlers.wiring import build
@@ -33,6 +34,7 @@ class SlackRuntime:
     # With OAuth each workspace's bot token is here (find_bot(enterprise_id=None, team_id=...)),
     # not in settings; Bolt refreshes rotating tokens only while it handles a request.
     installation_store: InstallationStore | None
+    inbox: Inbox  # where requests wait for their work; its workers are started by whoever serves the app
 
 
 def build_slack(*, settings: SlackSettings, clock: Clock, db_url: str | None = None) -> SlackRuntime:
@@ -44,11 +46,13 @@ def build_slack(*, settings: SlackSettings, clock: Clock, db_url: str | None = N
     if not settings.oauth:
         _check_bot_token(client, settings.api_url)
     walkbot, store = build(db_url=db_url or settings.database_url, clock=clock)
-    oauth = oauth_settings(settings=settings, engine=store.engine) if settings.oauth else None
+    oauth = oauth_settings(settings=settings, engine=store.beside) if settings.oauth else None
+    installations = oauth.installation_store if oauth else None
+    inbox = slack_inbox(walkbot=walkbot, store=store, client=client, installation_store=installations)
     app = build_slack_app(walkbot=walkbot, store=store, signing_secret=settings.signing_secret or "",
-                          oauth_settings=oauth, client=client, ack_first=True)
+                          oauth_settings=oauth, client=client, inbox=inbox)
     return SlackRuntime(settings=settings, walkbot=walkbot, store=store, app=app,
-                        installation_store=oauth.installation_store if oauth else None)
+                        installation_store=installations, inbox=inbox)
 
 
 def _check_bot_token(client: WebClient, api_url: str) -> None:

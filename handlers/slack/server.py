@@ -16,6 +16,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.clock import SystemClock
+from handlers import feed
 from handlers.lifecycle import until_stopped
 from handlers.slack.runtime import SlackRuntime, build_slack
 from handlers.slack.settings import SettingsError, SlackSettings
@@ -40,7 +41,7 @@ OnStart = Callable[[SlackRuntime], Callable[[], None] | None]
 
 
 class SlackHttp:
-    """The ASGI app: Slack's requests into Bolt, the OAuth pages, GET /healthz; nothing else.
+    """The ASGI app: Slack's requests into Bolt, the OAuth pages, GET /healthz, calendar feeds; nothing else.
 
     Bolt's own ASGI adapter runs the synchronous App on the event loop and reads bodies without
     limit. Here Bolt runs in worker threads, so one slow request holds up no other, and requests
@@ -50,8 +51,9 @@ class SlackHttp:
     shape Bolt cannot read (400). The signature itself is Bolt's to check (401).
     """
 
-    def __init__(self, *, bolt: App, max_body: int = MAX_BODY):
+    def __init__(self, *, bolt: App, max_body: int = MAX_BODY, pages: dict[str, Callable] | None = None):
         self.max_body = max_body
+        self.pages = pages or {}  # walkbot's own GET pages by path prefix (ASGI apps): calendar feeds
         self.routes: dict[tuple[str, str], Callable[[BoltRequest], BoltResponse]] = {("POST", EVENTS_PATH): bolt.dispatch}
         if bolt.oauth_flow is not None:
             self.routes[("GET", bolt.oauth_flow.install_path)] = bolt.oauth_flow.handle_installation
@@ -60,6 +62,9 @@ class SlackHttp:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":  # uvicorn runs with lifespan off; walkbot serves no websockets
             return
+        page = next((app for prefix, app in self.pages.items() if scope["path"].startswith(prefix)), None)
+        if page is not None:
+            return await page(scope, receive, send)
         response = await self._respond(scope, receive)
         await send(response.get_response_start())
         await send(response.get_response_body())
@@ -149,14 +154,16 @@ def _plain(status: int, text: str) -> AsgiHttpResponse:
 
 
 def serve(*, settings: SlackSettings, db_url: str | None = None, host: str = "127.0.0.1", port: int = 3000,
-          on_start: OnStart | None = None) -> int:
-    """`walkbot serve`: refuses to start without SLACK_SIGNING_SECRET; runs until Ctrl-C or SIGTERM."""
+          on_start: OnStart | None = None, workers: int = 0) -> int:
+    """`walkbot serve`: refuses to start without SLACK_SIGNING_SECRET; runs until Ctrl-C or SIGTERM.
+    Kept requests are worked by threads of this process, or with `workers` by that many `walkbot work`s."""
     settings.check_http()
     runtime = build_slack(settings=settings, db_url=db_url, clock=SystemClock())
     # lifespan off: start-up and shut-down are on_start's, around the server, in this thread.
-    config = uvicorn.Config(SlackHttp(bolt=runtime.app), host=host, port=port, lifespan="off",
+    http = SlackHttp(bolt=runtime.app, pages=feed.pages(runtime.store.uow, runtime.walkbot.clock))
+    config = uvicorn.Config(http, host=host, port=port, lifespan="off",
                             server_header=False, timeout_graceful_shutdown=10)
-    _run(runtime, on_start, uvicorn.Server(config).run)
+    _run(runtime, on_start, uvicorn.Server(config).run, workers=workers, db_url=db_url)
     return 0
 
 
@@ -184,7 +191,11 @@ def socket_mode(*, settings: SlackSettings, db_url: str | None = None, on_start:
     return 0
 
 
-def _run(runtime: SlackRuntime, on_start: OnStart | None, run: Callable[[], None]) -> None:
+def _run(runtime: SlackRuntime, on_start: OnStart | None, run: Callable[[], None], *, workers: int = 0,
+         db_url: str | None = None) -> None:
+    from handlers import work
+
+    stop_work = work.beside(workers, db_url) if workers else runtime.inbox.start()
     stop = on_start(runtime) if on_start else None
     try:
         with until_stopped():
@@ -192,4 +203,5 @@ def _run(runtime: SlackRuntime, on_start: OnStart | None, run: Callable[[], None
     finally:
         if stop:
             stop()
+        stop_work()
         runtime.store.close()

@@ -4,7 +4,9 @@ A user id as the channel posts to walkbot's DM with that person (its Messages ta
 posts in the channel. A notice carrying a calendar file gets it in a thread reply.
 
 SlackTransport implements bot.notices.delivery.Transport for one workspace's token. Slack's answers become the
-dispatcher's cases: a 429 is RateLimited (Retry-After), a recipient that can never be reached is
+dispatcher's cases: a 429 is RateLimited (Retry-After, for the whole workspace; once a workspace has answered
+one, walkbot keeps to one post a second in each channel itself, so as not to draw another: Pacing), a recipient
+that can never be reached is
 Undeliverable, and anything else (Slack down, the network, a revoked token) is a DeliveryError worth another
 try later. Which workspace's token a school's notice goes with is `OneWorkspace` (SLACK_BOT_TOKEN) or
 `WorkspaceTransport` (OAuth): each gives a school its own workspace's transport, or says it has none
@@ -14,23 +16,24 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Callable
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.oauth.installation_store import InstallationStore
-from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.domain.ics import ics_filename
 from bot.domain.model import Notice
 from bot.domain.school import School
 from bot.notices.delivery import DeliveryError, RateLimited, Reach, Undeliverable, Unreachable
 from handlers.slack.blocks import escape
-from handlers.slack.oauth import EncryptedInstallationStore, token_cipher
 from handlers.slack.settings import SettingsError, SlackSettings
 
 if TYPE_CHECKING:  # pragma: no cover (the runtime pulls in Bolt; `walkbot dispatch` needs none of it)
+    from slack_sdk.oauth.installation_store import InstallationStore
+    from slack_sdk.oauth.token_rotation import TokenRotator
+
     from handlers.slack.runtime import SlackRuntime
 
 log = logging.getLogger("walkbot.slack")
@@ -42,6 +45,31 @@ NEVER = frozenset({
     "msg_too_long", "no_text", "invalid_blocks", "too_many_attachments",
 })
 DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After
+CHANNEL_EVERY = 1.0  # seconds between posts to one channel: Slack allows "one message per second per channel"
+
+
+class Pacing:
+    """Slack's limit per channel, kept by walkbot before Slack has to say so, once a workspace has answered 429: a
+    post to a channel (a person's DM) within a second of the last is then held back without asking Slack
+    (RateLimited for that conversation only), since another 429 would make the whole workspace wait. Until then
+    (most workspaces, most of the time) a person's notices go as fast as they come. One per workspace, shared by
+    its transports and senders."""
+
+    def __init__(self, every: float = CHANNEL_EVERY, clock: Callable[[], float] = time.monotonic):
+        self.every, self.clock = every, clock
+        self.limited = False  # the workspace has answered 429: its limits bind
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def take(self, channel: str) -> None:
+        with self._lock:
+            now = self.clock()
+            wait = self._last.get(channel, -self.every) + self.every - now
+            if wait > 0 and self.limited:
+                raise RateLimited(wait)
+            self._last[channel] = now
+            if len(self._last) > 10_000:  # forget channels posted to long ago
+                self._last = {c: at for c, at in self._last.items() if at > now - self.every}
 
 
 def text_only(notice: Notice) -> dict:
@@ -50,15 +78,21 @@ def text_only(notice: Notice) -> dict:
 
 
 class SlackTransport:
-    def __init__(self, client: WebClient, render: Callable[[Notice], dict] | None = None):
+    def __init__(self, client: WebClient, render: Callable[[Notice], dict] | None = None,
+                 pacing: Pacing | None = None):
         self.client = client
         self.render = render or text_only
+        self.pacing = pacing or Pacing()
 
     def send(self, notice: Notice) -> str:
+        self.pacing.take(notice.recipient)
         try:
             posted = self.client.chat_postMessage(channel=notice.recipient, **self.render(notice))
         except SlackApiError as error:
-            raise _delivery_error(error) from error
+            refused = _delivery_error(error)
+            if isinstance(refused, RateLimited):
+                self.pacing.limited = True
+            raise refused from error
         except (SlackClientError, URLError, OSError) as error:
             raise DeliveryError(f"Slack could not be reached: {error}") from error
         if notice.ics:
@@ -81,7 +115,9 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
     if response.status_code == 429 or code == "ratelimited":
         headers = {name.lower(): value for name, value in (response.headers or {}).items()}
         value = headers.get("retry-after")
-        return RateLimited(float(value[0] if isinstance(value, list) else value) if value else DEFAULT_RETRY_AFTER)
+        # Slack's limits are per workspace (and per channel, which it does not tell apart): the whole workspace waits.
+        return RateLimited(float(value[0] if isinstance(value, list) else value) if value else DEFAULT_RETRY_AFTER,
+                           whole_installation=True)
     if code in NEVER:
         return Undeliverable(f"Slack will not deliver it: {code}")
     return DeliveryError(f"Slack said {code or response.status_code}")
@@ -132,6 +168,8 @@ class WorkspaceTransport:
                  render: Callable[[Notice], dict] | None = None):
         self.installations, self.api_url = installations, api_url
         self.rotator, self.render = rotator, render
+        self._pacing: dict[str, Pacing] = {}  # by workspace
+        self._lock = threading.Lock()
 
     def workspace(self, school: School) -> SlackTransport:
         team = _linked(school)
@@ -146,7 +184,9 @@ class WorkspaceTransport:
             if fresh is not None:
                 self.installations.save_bot(fresh)
                 bot = fresh
-        return SlackTransport(WebClient(token=bot.bot_token, base_url=self.api_url), self.render)
+        with self._lock:
+            pacing = self._pacing.setdefault(team, Pacing())
+        return SlackTransport(WebClient(token=bot.bot_token, base_url=self.api_url), self.render, pacing)
 
 
 Workspaces = OneWorkspace | WorkspaceTransport
@@ -161,6 +201,8 @@ def for_runtime(runtime: SlackRuntime, render: Callable[[Notice], dict] | None =
 
 def _oauth(settings: SlackSettings, installations: InstallationStore,
            render: Callable[[Notice], dict] | None) -> WorkspaceTransport:
+    from slack_sdk.oauth.token_rotation import TokenRotator  # the OAuth pieces, only with OAuth
+
     rotator = TokenRotator(client_id=settings.client_id, client_secret=settings.client_secret,
                            client=WebClient(base_url=settings.api_url))
     return WorkspaceTransport(installations, api_url=settings.api_url, rotator=rotator, render=render)
@@ -176,6 +218,8 @@ def from_environment(engine, render: Callable[[Notice], dict] | None = None) -> 
             raise SettingsError("Sending each school's notices with its own Slack workspace's token needs "
                                 "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and WALKBOT_SECRET_KEY, as walkbot serve has "
                                 "them.")
+        from handlers.slack.oauth import EncryptedInstallationStore, token_cipher  # cryptography, only with OAuth
+
         installations = EncryptedInstallationStore(client_id=settings.client_id, engine=engine,
                                                    cipher=token_cipher(settings.secret_key))
         return _oauth(settings, installations, render)

@@ -8,7 +8,8 @@ another notice's file, or keep one past its time. A forged, expired or malformed
 file, all get the same 404: there is nothing to learn by trying.
 
 WALKBOT_PUBLIC_URL is where people reach walkbot's Teams endpoint (https://walkbot.school.example, the host of
-the bot's messaging endpoint): links are made there. Without it notices go without the button.
+the bot's messaging endpoint): links are made there. Without it notices go without the button. The same
+address serves each person's calendar feed (handlers.feed), whose events are the ones these files hold.
 """
 from __future__ import annotations
 
@@ -17,18 +18,19 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bot.domain.ics import ics_filename
+from bot.usecases.calendar import PUBLIC_URL_ENV
+from handlers import feed
+from handlers.feed import answer
 
 log = logging.getLogger("walkbot.teams")
 
 PATH = "/calendar/"
-PUBLIC_URL_ENV = "WALKBOT_PUBLIC_URL"
 LIFETIME = 30 * 24 * 3600  # seconds a link works: past the visit it is for, long before anyone could guess one
 BUTTON_ID = "calendar.add"  # no action of walkbot's reply model has it (their ids are Verbs)
 _PURPOSE = b"walkbot: calendar links"  # the link key is the bot secret's for this use only
@@ -54,7 +56,7 @@ class CalendarLinks:
 
     @classmethod
     def from_environment(cls, secret: str) -> CalendarLinks | None:
-        base_url = (os.environ.get(PUBLIC_URL_ENV) or "").strip()
+        base_url = feed.public_url()
         if not base_url:
             log.warning("calendar files will not be linked in Teams notices: set %s to the address of walkbot's "
                         "Teams endpoint", PUBLIC_URL_ENV)
@@ -99,15 +101,15 @@ class CalendarFiles:
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["method"] not in ("GET", "HEAD"):
-            return await _answer(send, 405, b"Method Not Allowed")
+            return await answer(send, 405, b"Method Not Allowed")
         notice_id = self.links.notice_of(scope["path"].removeprefix(PATH))
         found = None if notice_id is None else await asyncio.to_thread(self._file, notice_id)
         if found is None:
-            return await _answer(send, 404, b"Not Found")
+            return await answer(send, 404, b"Not Found")
         visit_id, ics = found
-        await _answer(send, 200, ics.encode(), b"text/calendar; charset=utf-8",
-                      ((b"content-disposition", f'attachment; filename="{ics_filename(visit_id)}"'.encode()),
-                       (b"cache-control", b"private, no-store")), head=scope["method"] == "HEAD")
+        await answer(send, 200, ics.encode(), b"text/calendar; charset=utf-8",
+                     ((b"content-disposition", f'attachment; filename="{ics_filename(visit_id)}"'.encode()),),
+                     head=scope["method"] == "HEAD")
 
     def _file(self, notice_id: int) -> tuple[int | None, str] | None:
         with self.uow_factory() as uow:
@@ -115,15 +117,9 @@ class CalendarFiles:
         return (notice.visit_id, notice.ics) if notice is not None and notice.ics else None
 
 
-async def _answer(send: Callable, status: int, body: bytes, kind: bytes = b"text/plain; charset=utf-8",
-                  headers: tuple[tuple[bytes, bytes], ...] = (), *, head: bool = False) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
-                            (b"x-content-type-options", b"nosniff"), *headers]})
-    await send({"type": "http.response.body", "body": b"" if head else body})
-
-
 def serve_files(runtime: Any) -> None:
-    """Serve calendar files on the running Teams endpoint (handlers.teams.server), links checked with its secret."""
+    """Serve calendar files on the running Teams endpoint (handlers.teams.server), links checked with its secret;
+    and people's calendar feeds (handlers.feed), under /calendar/feed/, as `walkbot serve` does."""
     runtime.http.pages[PATH] = CalendarFiles(CalendarLinks.for_bot(runtime.settings.app_secret or "", ""),
                                              runtime.store.uow)
+    runtime.http.pages.update(feed.pages(runtime.store.uow, runtime.walkbot.clock))

@@ -2,7 +2,7 @@
 
 `TeamsHttp` is both the Teams SDK's HTTP adapter (the SDK registers its messaging endpoint on it, and
 validates each activity's token there) and the ASGI app uvicorn serves: POST /api/messages, GET /healthz,
-GET /calendar/<token>.ics (handlers.teams.calendar), and, when one process serves Slack as well, every other
+GET /calendar/<token>.ics (handlers.teams.calendar), GET /calendar/feed/<token>.ics (handlers.feed), and, when one process serves Slack as well, every other
 path handed to the Slack app (`fallback`).
 Before the SDK sees a request it must look like one the Bot Framework sends: JSON, within MAX_BODY,
 its framing headers once, and a token that handlers.teams.auth.screen lets through (401 otherwise).
@@ -71,7 +71,9 @@ class TeamsHttp:
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
-        page = next((app for prefix, app in self.pages.items() if path.startswith(prefix)), None)
+        # The longest prefix that fits: /calendar/feed/ is a feed, other /calendar/ paths are notices' files.
+        page = max(((prefix, app) for prefix, app in self.pages.items() if path.startswith(prefix)),
+                   default=(None, None), key=lambda found: len(found[0]))[1]
         if page is not None:
             await page(scope, receive, send)
             return
@@ -162,7 +164,7 @@ def serve_teams(*, settings, db_url: str | None = None, host: str = "127.0.0.1",
     from handlers.teams.calendar import serve_files
 
     settings.check(host)
-    fallback, slack_store = None, None
+    fallback, slack_store, stop_slack_work = None, None, None
     if with_slack:
         from handlers.slack.runtime import build_slack
         from handlers.slack.server import SlackHttp
@@ -172,6 +174,7 @@ def serve_teams(*, settings, db_url: str | None = None, host: str = "127.0.0.1",
         slack_settings.check_http()
         slack = build_slack(settings=slack_settings, db_url=db_url, clock=SystemClock())
         fallback, slack_store = SlackHttp(bolt=slack.app), slack.store
+        stop_slack_work = slack.inbox.start()  # the Slack requests it keeps are worked by its threads
     runtime = build_teams(settings=settings, db_url=db_url, clock=SystemClock(), cloud=cloud, fallback=fallback)
     serve_files(runtime)  # the "Add to calendar" links of Teams notices
     config = uvicorn.Config(runtime.http, host=host, port=port, lifespan="off", server_header=False,
@@ -183,6 +186,8 @@ def serve_teams(*, settings, db_url: str | None = None, host: str = "127.0.0.1",
     finally:
         if stop:
             stop()
+        if stop_slack_work:
+            stop_slack_work()
         runtime.store.close()
         if slack_store is not None:
             slack_store.close()

@@ -11,15 +11,24 @@ import json
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import and_, case, exists, func, insert, literal, null, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.domain.model import Notice, NoticeKind
+from bot.domain.model import Notice, NoticeKind, Role
 from bot.errors import NotFound, WrongState
 from bot.reply.card import Card, from_data, to_data
-from storage.tables import NoticeRow
+from storage.tables import NoticeRow, StaffRow
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.notices.delivery import Outcome
+
+
+def _columns(notice: Notice) -> dict:
+    return dict(school_id=notice.school_id, kind=notice.kind, recipient=notice.recipient, due_at=notice.due_at,
+                body=_body(notice.card), visit_id=notice.visit_id, walk_id=notice.walk_id,
+                useful_until=notice.useful_until, ics=notice.ics, status=notice.status, sent_at=notice.sent_at)
 
 
 def _body(card: Card) -> str:
@@ -73,27 +82,52 @@ _SETTLED = {"claimed_by": None, "claim_token": None, "lease_until": None}
 _CLAIMING = zlib.crc32(b"walkbot:notices:claim")  # the advisory lock claims are made under, one at a time
 
 
+# Staff.is_slt, as stored: SLT, admin, or head (which implies SLT, and is stored with it since; not always before).
+_SLT_ROLES = (Role.SLT, Role.ADMIN, Role.HEAD)
+_ONE_MORE = object()  # attempts + 1, in an outcome's columns
+
+
+def _outcome_columns(outcome: Outcome) -> dict[str, object]:
+    """The columns an outcome sets: a claim given back, and what it says."""
+    columns: dict[str, object] = dict(_SETTLED)
+    if outcome.status != "pending":  # sent, failed or expired: settled for good
+        columns.update(status=outcome.status, claimed_until=None)
+        if outcome.status == "sent":
+            columns.update(sent_at=outcome.sent_at, message_id=outcome.message_id)
+        else:
+            columns["last_error"] = outcome.error
+    elif outcome.due_at is not None:  # deferred
+        columns.update(due_at=outcome.due_at, claimed_until=None)
+    elif outcome.not_before is not None:  # held back
+        columns.update(claimed_until=outcome.not_before, last_error=outcome.error)
+        if outcome.waiting_for is not None:
+            columns["waiting_for"] = outcome.waiting_for
+        if outcome.attempt_failed:
+            columns["attempts"] = _ONE_MORE
+    return columns
+
+
+def _value(column, value):
+    if value is _ONE_MORE:
+        return column + 1
+    return null() if value is None else literal(value, column.type)
+
+
 class SqlNoticeRepo:
     def __init__(self, session: Session):
         self.session = session
 
     def add(self, notice: Notice) -> Notice:
-        row = NoticeRow(
-            school_id=notice.school_id,
-            kind=notice.kind,
-            recipient=notice.recipient,
-            due_at=notice.due_at,
-            body=_body(notice.card),
-            visit_id=notice.visit_id,
-            walk_id=notice.walk_id,
-            useful_until=notice.useful_until,
-            ics=notice.ics,
-            status=notice.status,
-            sent_at=notice.sent_at,
-        )
+        row = NoticeRow(**_columns(notice))
         self.session.add(row)
         self.session.flush()
         return _notice_from_row(row)
+
+    def add_all(self, notices: Iterable[Notice]) -> None:
+        """All of a change's notices in one multi-row INSERT."""
+        rows = [_columns(notice) for notice in notices]
+        if rows:
+            self.session.execute(insert(NoticeRow.__table__).values(rows))
 
     def add_once(self, notice: Notice) -> Notice | None:
         """Add it unless a notice of this kind, to this recipient, due at this moment (or deferred from it) was
@@ -114,6 +148,23 @@ class SqlNoticeRepo:
         return self.session.scalar(select(NoticeRow.id).where(
             NoticeRow.school_id == school_id, NoticeRow.kind == kind,
             NoticeRow.recipient == recipient, NoticeRow.due_at >= due_at).limit(1)) is not None
+
+    def digests_missing(self, kind: str, moments: Mapping[int, datetime]) -> list[tuple[int, str]]:
+        """(school id, chat id) of each active SLT member of these schools with no notice of this kind due at or
+        after the school's moment (as `written`): in one query, however many schools, so a periodic job that
+        finds its work done costs one statement."""
+        if not moments:
+            return []
+        moment = case({school_id: literal(at, NoticeRow.due_at.type) for school_id, at in moments.items()},
+                      value=StaffRow.school_id)
+        roles = literal(",") + StaffRow.roles + literal(",")  # comma-joined Role values
+        written = exists().where(NoticeRow.school_id == StaffRow.school_id, NoticeRow.kind == kind,
+                                 NoticeRow.recipient == StaffRow.chat_id, NoticeRow.due_at >= moment)
+        return [(school_id, chat_id) for school_id, chat_id in self.session.execute(
+            select(StaffRow.school_id, StaffRow.chat_id).where(
+                StaffRow.school_id.in_(sorted(moments)), StaffRow.active.is_(True),
+                or_(*(roles.like(f"%,{role},%") for role in _SLT_ROLES)), ~written)
+            .order_by(StaffRow.school_id, StaffRow.chat_id))]
 
     def due(self, until: datetime, limit: int = 100) -> list[Notice]:
         """Pending notices due by `until`, every school, oldest first (ix_notices_status_due_at)."""
@@ -143,9 +194,11 @@ class SqlNoticeRepo:
             return self.session.scalar(select(func.clock_timestamp()))
         return datetime.now(UTC)
 
-    def claim(self, now: datetime, worker: str, lease: timedelta, limit: int) -> tuple[str, list[Notice]]:
+    def claim(self, now: datetime, worker: str, lease: timedelta, limit: int, *,
+              skip_schools: Iterable[int] = ()) -> tuple[str, list[Notice]]:
         """Take up to `limit` claimable notices for `worker`, for `lease` by the database's clock, oldest
-        first; returns the claim's token, which recording a notice's outcome must give.
+        first, none of `skip_schools` (their installation said to wait); returns the claim's token, which
+        recording a notice's outcome must give.
 
         Claims are made one at a time: on PostgreSQL under a transaction's advisory lock, on SQLite under the
         write lock it takes from BEGIN. So a claim sees every earlier claim's leases, and never takes a
@@ -158,7 +211,7 @@ class SqlNoticeRepo:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIMING})
         db_now, token = self.db_now(), uuid.uuid4().hex
-        ids = self._claimable(now, db_now, limit)
+        ids = self._claimable(now, db_now, limit, sorted(skip_schools))
         if not ids:
             return token, []
         ids = self.session.scalars(select(NoticeRow.id).where(NoticeRow.id.in_(ids))
@@ -172,7 +225,7 @@ class SqlNoticeRepo:
         ).all()
         return token, sorted((_notice_from_row(r) for r in rows), key=lambda n: (n.due_at, n.id))
 
-    def _claimable(self, now: datetime, db_now: datetime, limit: int) -> list[int]:
+    def _claimable(self, now: datetime, db_now: datetime, limit: int, skip_schools: list[int]) -> list[int]:
         """The first `limit` notices free to send, oldest first, skipping any that waits behind an earlier notice to
         the same person (in the same school) that is still pending and not free: leased to another dispatcher (or
         to one that died), or held after a 429 or a failed attempt. Sending it first would put the person's
@@ -192,7 +245,9 @@ class SqlNoticeRepo:
         ids: list[int] = []
         free = self.session.execute(
             select(NoticeRow.id, NoticeRow.school_id, NoticeRow.recipient, NoticeRow.due_at)
-            .where(*_pending_free(NoticeRow, now, db_now)).order_by(NoticeRow.due_at, NoticeRow.id)
+            .where(*_pending_free(NoticeRow, now, db_now),
+                   *([NoticeRow.school_id.not_in(skip_schools)] if skip_schools else []))
+            .order_by(NoticeRow.due_at, NoticeRow.id)
             .execution_options(yield_per=max(limit, 100)))
         try:
             for notice_id, school_id, recipient, due_at in free:
@@ -223,6 +278,26 @@ class SqlNoticeRepo:
         if result.rowcount == 0 and token is None:
             raise NotFound(f"There is no notice number {notice_id}.")
         return result.rowcount == 1
+
+    def settle(self, outcomes: Iterable[Outcome], token: str) -> set[int]:
+        """Record what became of these notices (bot.notices.delivery.Outcome), all in one UPDATE, only where the
+        claim `token` is still the notice's; the ids recorded. A column that differs between them is set by
+        a CASE on the id."""
+        changes = {outcome.notice_id: _outcome_columns(outcome) for outcome in outcomes}
+        if not changes:
+            return set()
+        values = {}
+        for name in sorted(set().union(*changes.values())):
+            column = getattr(NoticeRow, name)
+            given = {notice_id: change[name] for notice_id, change in changes.items() if name in change}
+            if len(given) == len(changes) and len(set(given.values())) == 1:
+                values[name] = _value(column, next(iter(given.values())))
+            else:
+                values[name] = case({notice_id: _value(column, value) for notice_id, value in given.items()},
+                                    value=NoticeRow.id, else_=column)
+        return set(self.session.scalars(
+            update(NoticeRow).where(NoticeRow.id.in_(list(changes)), NoticeRow.claim_token == token)
+            .values(**values).returning(NoticeRow.id).execution_options(synchronize_session=False)))
 
     def mark_sent(self, notice_id: int, at: datetime, message_id: str | None = None, *,
                   token: str | None = None) -> bool:

@@ -1,12 +1,14 @@
-"""Schools and their staff."""
+"""Schools and their staff, parsed once per process and revalidated in each transaction that reads them."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import date, time
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time
 from typing import Any, Iterable, Mapping
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,49 @@ from bot.errors import InputError, NotFound
 from storage.tables import SchoolRow, StaffRow
 
 FROM_FILE, FROM_CHAT = "school.yml", "chat"
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A school as stored at one version (its updated_at), and its staff list, leavers too (None until asked)."""
+
+    version: datetime
+    school: School
+    staff: tuple[Staff, ...] | None = None
+
+
+# Per database (engine), per school id. Parsing school.yml is most of what reading a school costs, so a process
+# keeps what it parsed; every read still asks the database for the version, in the reader's own transaction,
+# and parses again only when that changed. Anything that changes the school or its staff moves the version.
+_parsed: WeakKeyDictionary[Engine, dict[int, _Parsed]] = WeakKeyDictionary()
+_parsed_lock = threading.Lock()
+_CHANGED = "walkbot.schools_changed"  # session.info: schools this transaction changed, not yet committed
+_SEEN = "walkbot.schools_seen"  # session.info: the schools this transaction has checked the version of, once
+
+
+def _kept(session: Session, school_id: int) -> _Parsed | None:
+    with _parsed_lock:
+        return _parsed.get(session.get_bind(), {}).get(school_id)
+
+
+def _keep(session: Session, school_id: int, parsed: _Parsed) -> None:
+    # What a transaction sees of its own uncommitted changes is its alone: never kept for others.
+    if school_id in session.info.get(_CHANGED, ()):
+        return
+    with _parsed_lock:
+        _parsed.setdefault(session.get_bind(), {})[school_id] = parsed
+
+
+def _written(session: Session, school_id: int) -> None:
+    session.info.setdefault(_CHANGED, set()).add(school_id)
+    session.info.get(_SEEN, {}).pop(school_id, None)
+
+
+def school_changed(session: Session, school_id: int) -> None:
+    """This transaction changes the school's staff (or anything else read with the school): a new version, so
+    every process reads it again. Whatever writes staff rows calls it first, in the same transaction."""
+    _written(session, school_id)
+    session.execute(update(SchoolRow).where(SchoolRow.id == school_id).values(updated_at=datetime.now(UTC)))
 
 
 def _school_from_row(row: SchoolRow) -> School:
@@ -79,26 +124,54 @@ class SqlSchoolRepo:
     def lock(self, school_id: int) -> None:
         self.session.scalar(select(SchoolRow.id).where(SchoolRow.id == school_id).with_for_update())
 
+    def _parsed(self, *where) -> list[_Parsed]:
+        """The schools found, by id: one small query for their versions, and a parse only for a version not kept."""
+        found = self.session.execute(select(SchoolRow.id, SchoolRow.updated_at).where(*where).order_by(SchoolRow.id))
+        parsed = []
+        for school_id, version in found:
+            kept = _kept(self.session, school_id)
+            if kept is None or kept.version != version:
+                row = self.session.get(SchoolRow, school_id, populate_existing=True)  # as stored, not as once read
+                kept = _Parsed(version, _school_from_row(row))
+                _keep(self.session, school_id, kept)
+            parsed.append(kept)
+        return parsed
+
+    def _by_id(self, school_id: int, *, staff: bool) -> _Parsed | None:
+        # Checked once a transaction: a request's further reads of its school and staff cost no statement.
+        seen = self.session.info.setdefault(_SEEN, {})
+        transaction, parsed = seen.get(school_id, (None, None))
+        if transaction is None or transaction is not self.session.get_transaction():
+            parsed = next(iter(self._parsed(SchoolRow.id == school_id)), None)
+        if parsed is not None and staff and parsed.staff is None:
+            rows = self.session.execute(select(StaffRow.__table__).where(StaffRow.school_id == school_id)
+                                        .order_by(StaffRow.name, StaffRow.id))
+            parsed = replace(parsed, staff=tuple(_staff_from_row(row) for row in rows))
+            _keep(self.session, school_id, parsed)
+        if parsed is not None and school_id not in self.session.info.get(_CHANGED, ()):
+            seen[school_id] = self.session.get_transaction(), parsed
+        return parsed
+
     def get(self, school_id: int) -> School | None:
-        row = self.session.get(SchoolRow, school_id)
-        return _school_from_row(row) if row else None
+        parsed = self._by_id(school_id, staff=False)
+        return parsed.school if parsed else None
+
+    def with_staff(self, school_id: int) -> tuple[School, tuple[Staff, ...]] | None:
+        parsed = self._by_id(school_id, staff=True)
+        return (parsed.school, parsed.staff) if parsed else None
 
     def by_key(self, key: str) -> School | None:
-        row = self.session.scalar(select(SchoolRow).where(SchoolRow.key == key))
-        return _school_from_row(row) if row else None
+        return next((p.school for p in self._parsed(SchoolRow.key == key)), None)
 
     def by_slack_team(self, team_id: str) -> School | None:
-        row = self.session.scalar(select(SchoolRow).where(SchoolRow.slack_team_id == team_id))
-        return _school_from_row(row) if row else None
+        return next((p.school for p in self._parsed(SchoolRow.slack_team_id == team_id)), None)
 
     def by_teams_tenant(self, tenant_id: str) -> list[School]:
         """The schools linked to this Entra tenant: one for a school's own, several for a local authority's."""
-        rows = self.session.scalars(select(SchoolRow).where(SchoolRow.teams_tenant_id == tenant_id.lower())
-                                    .order_by(SchoolRow.id))
-        return [_school_from_row(row) for row in rows]
+        return [p.school for p in self._parsed(SchoolRow.teams_tenant_id == tenant_id.lower())]
 
     def all(self) -> list[School]:
-        return [_school_from_row(row) for row in self.session.scalars(select(SchoolRow).order_by(SchoolRow.id))]
+        return [p.school for p in self._parsed()]
 
     def save(self, config: SchoolConfig) -> School:
         """Upsert the school by key (its name may change) and its staff by chat id; staff the file no longer
@@ -141,7 +214,10 @@ class SqlSchoolRepo:
             s.name, s.roles, s.handle = spec.name, _roles_text(spec.roles), _handle(spec.handle)
             s.line_manager, s.active, s.source, s.email = spec.line_manager, True, FROM_FILE, spec.email
             s.department, s.stage = spec.department, spec.stage
+        if any(s in self.session.new or self.session.is_modified(s) for s in staff.values()):
+            row.updated_at = datetime.now(UTC)  # a staff list changed alone moves the school's version too
         self.session.flush()
+        _written(self.session, row.id)
         return _school_from_row(row)
 
 
@@ -153,43 +229,34 @@ class SqlStaffRepo:
         return select(StaffRow).where(StaffRow.school_id == school_id, StaffRow.chat_id == chat_id)
 
     def get(self, school_id: int, chat_id: str) -> Staff | None:
-        row = self.session.scalar(self._select(school_id, chat_id))
-        return _staff_from_row(row) if row else None
+        return next((s for s in self.all(school_id, with_leavers=True) if s.chat_id == chat_id), None)
 
     def find(self, school_id: int, mention: str) -> Staff | None:
         """Active staff by chat id or handle, any case, with or without the @: @tom, @U02TEACH, U02TEACH.
 
         A chat id beats a handle; a handle shared by several people finds no one rather than guess.
         """
-        text = mention.strip()
-        key = text.lstrip("@").strip().lower()
+        key = mention.strip().lstrip("@").strip().lower()
         if not key:
             return None
-        rows = self.session.scalars(
-            select(StaffRow)
-            .where(StaffRow.school_id == school_id, StaffRow.active.is_(True))
-            .where(or_(func.lower(StaffRow.chat_id) == key, func.lower(StaffRow.handle) == key))
-        ).all()
-        by_id = [r for r in rows if r.chat_id.lower() == key]
-        found = by_id or rows
-        return _staff_from_row(found[0]) if len(found) == 1 else None
+        active = self.all(school_id)
+        found = ([s for s in active if s.chat_id.lower() == key]
+                 or [s for s in active if s.handle and s.handle.lower() == key])
+        return found[0] if len(found) == 1 else None
 
     def by_email(self, school_id: int, email: str) -> Staff | None:
         """Active staff listed with this email (any case); None when no one, or more than one, is."""
-        rows = self.session.scalars(select(StaffRow).where(
-            StaffRow.school_id == school_id, StaffRow.active.is_(True), StaffRow.email == email.strip().lower())
-            .limit(2)).all()
-        return _staff_from_row(rows[0]) if len(rows) == 1 else None
+        found = [s for s in self.all(school_id) if s.email == email.strip().lower()]
+        return found[0] if len(found) == 1 else None
 
     def all(self, school_id: int, *, with_leavers: bool = False) -> list[Staff]:
         """Active staff, by name; with_leavers, also those taken off the list."""
-        query = select(StaffRow).where(StaffRow.school_id == school_id).order_by(StaffRow.name, StaffRow.id)
-        if not with_leavers:
-            query = query.where(StaffRow.active.is_(True))
-        return [_staff_from_row(r) for r in self.session.scalars(query)]
+        found = SqlSchoolRepo(self.session).with_staff(school_id)
+        return [s for s in found[1] if with_leavers or s.active] if found else []
 
     def add(self, staff: Staff) -> Staff:
         """Someone new, added in chat (not from school.yml)."""
+        school_changed(self.session, staff.school_id)
         row = StaffRow(school_id=staff.school_id, chat_id=staff.chat_id)
         _fill_staff(row, staff)
         self.session.add(row)
@@ -198,6 +265,7 @@ class SqlStaffRepo:
 
     def update(self, staff: Staff) -> Staff:
         """Change someone already known (by chat id) from chat: from now on school.yml re-loads leave them be."""
+        school_changed(self.session, staff.school_id)  # the school's row before any staff row, as lock() says
         row = self.session.scalar(self._select(staff.school_id, staff.chat_id))
         if row is None:
             raise NotFound(f"There is no one with the chat id {staff.chat_id} at this school.")

@@ -1,15 +1,17 @@
-"""Visits, with their visitors, notes and record agreements."""
+"""Visits, with their visitors, notes and record agreements: each read one statement (SQLAlchemy Core, the
+child rows folded in as JSON), each write only what changed."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Iterable
 
-from sqlalchemy import ColumnElement, CompoundSelect, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Row, delete, func, insert, literal, select, union, update
 from sqlalchemy.orm import Session
 
-from bot.domain.model import Note, Visit, VisitKind, VisitStatus
+from bot.domain.model import BOOKED_STATUSES, Note, Visit, VisitKind, VisitStatus
 from bot.errors import NotFound
-from storage.repos.children import ordered_people
+from storage.repos.children import child_rows, json_rows
 from storage.tables import (
     VisitNoteRow,
     VisitRecordAgreementRow,
@@ -17,13 +19,31 @@ from storage.tables import (
     VisitVisitorRow,
 )
 
+VISITS = VisitRow.__table__
+# A visit and its child rows in one row: no second query per list, nor one per visit.
+_READ = select(
+    VISITS,
+    child_rows(VisitVisitorRow.position, VisitVisitorRow.chat_id, of=VisitVisitorRow.visit_id,
+               parent=VisitRow).label("visitor_rows"),
+    child_rows(VisitRecordAgreementRow.chat_id, of=VisitRecordAgreementRow.visit_id,
+               parent=VisitRow).label("agreed_rows"),
+    child_rows(VisitNoteRow.written_at, VisitNoteRow.id, VisitNoteRow.author, VisitNoteRow.text,
+               of=VisitNoteRow.visit_id, parent=VisitRow).label("note_rows"),
+)
 
-def _visit_from_row(row: VisitRow) -> Visit:
+def _instant(text: str) -> datetime:
+    # PostgreSQL's JSON writes a timestamptz with its offset; SQLite keeps naive UTC text (storage.coltypes).
+    at = datetime.fromisoformat(text)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _visit_from_row(row: Row) -> Visit:
+    notes = sorted((_instant(at), note_id, author, text) for at, note_id, author, text in json_rows(row.note_rows))
     return Visit(
         id=row.id,
         school_id=row.school_id,
         teacher=row.teacher,
-        visitors=tuple(v.chat_id for v in row.visitors),
+        visitors=tuple(chat_id for _, chat_id in sorted(json_rows(row.visitor_rows))),
         proposer=row.proposer,
         kind=VisitKind(row.kind),
         start=row.start_at,
@@ -37,30 +57,30 @@ def _visit_from_row(row: VisitRow) -> Visit:
         reason=row.reason,
         dialogue_at=row.dialogue_at,
         record=row.record,
-        record_agreed_by=frozenset(a.chat_id for a in row.record_agreements),
-        notes=tuple(Note(n.author, n.text, n.written_at) for n in row.notes),
+        record_agreed_by=frozenset(chat_id for (chat_id,) in json_rows(row.agreed_rows)),
+        notes=tuple(Note(author, text, at) for at, _, author, text in notes),
         created_at=row.created_at,
+        revision=row.revision,
     )
 
 
-def _fill(row: VisitRow, visit: Visit) -> None:
-    """Everything but notes, which are only ever added (add_note)."""
-    row.teacher, row.proposer = visit.teacher, visit.proposer
-    row.kind, row.status = visit.kind.value, visit.status.value
-    row.start_at, row.end_at, row.minutes = visit.start, visit.end, visit.minutes
-    row.focus, row.feedback, row.pro_forma = visit.focus, visit.feedback, visit.pro_forma
-    row.walk_id, row.suggested_start_at, row.reason = visit.walk_id, visit.suggested_start, visit.reason
-    row.dialogue_at, row.record = visit.dialogue_at, visit.record
-    row.visitors = ordered_people(row.visitors, visit.visitors, VisitVisitorRow)
-    agreed = {a.chat_id: a for a in row.record_agreements}
-    row.record_agreements = [
-        agreed.get(chat_id) or VisitRecordAgreementRow(chat_id=chat_id) for chat_id in sorted(visit.record_agreed_by)
-    ]
+def _values(visit: Visit) -> dict[str, Any]:
+    """Every column but notes, which are only ever added (add_note), and the revision (update counts it)."""
+    return dict(
+        teacher=visit.teacher, proposer=visit.proposer, kind=visit.kind.value, status=visit.status.value,
+        start_at=visit.start, end_at=visit.end, minutes=visit.minutes, focus=visit.focus, feedback=visit.feedback,
+        pro_forma=visit.pro_forma, walk_id=visit.walk_id, suggested_start_at=visit.suggested_start,
+        reason=visit.reason, dialogue_at=visit.dialogue_at, record=visit.record,
+    )
 
 
 # A visit lies within one school day (bot.rules.calendar_violations), so one overlapping a span starts
 # less than a day before it: the lower bound that keeps an overlap query off the years of history before.
 LONGEST_VISIT = timedelta(days=1)
+
+# session.info: the visits this transaction holds (locked when read, or written), as stored now, so that a
+# change writes only what differs without reading the visit again.
+_HELD = "walkbot.visits_held"
 
 
 def _statuses(statuses: Iterable[VisitStatus]) -> list[str]:
@@ -71,41 +91,85 @@ class SqlVisitRepo:
     def __init__(self, session: Session):
         self.session = session
 
-    def _row(self, school_id: int, visit_id: int, *, lock: bool = False) -> VisitRow:
-        query = select(VisitRow).where(VisitRow.id == visit_id, VisitRow.school_id == school_id)
-        row = self.session.scalar(query.with_for_update(of=VisitRow) if lock else query)
-        if row is None:
-            raise NotFound(f"There is no visit number {visit_id}.")
-        return row
+    def _transaction(self) -> object:
+        # The innermost transaction: what a savepoint rolled back is not held any more.
+        return self.session.get_nested_transaction() or self.session.get_transaction()
+
+    def _hold(self, visit: Visit) -> Visit:
+        self.session.info.setdefault(_HELD, {})[visit.id] = (self._transaction(), visit)
+        return visit
+
+    def _held(self, visit_id: int) -> Visit | None:
+        transaction, visit = self.session.info.get(_HELD, {}).get(visit_id, (None, None))
+        return visit if transaction is not None and transaction is self._transaction() else None
+
+    def _read(self, school_id: int, visit_id: int, *, lock: bool = False) -> Visit | None:
+        query = _READ.where(VisitRow.id == visit_id, VisitRow.school_id == school_id)
+        row = self.session.execute(query.with_for_update(of=VISITS) if lock else query).first()
+        return _visit_from_row(row) if row else None
 
     def add(self, visit: Visit) -> Visit:
-        row = VisitRow(school_id=visit.school_id)
-        _fill(row, visit)
-        row.notes = [VisitNoteRow(author=n.author, text=n.text, written_at=n.written_at) for n in visit.notes]
+        values = {**_values(visit), "school_id": visit.school_id, "revision": visit.revision}
         if visit.created_at is not None:
-            row.created_at = visit.created_at
-        self.session.add(row)
-        self.session.flush()
-        return _visit_from_row(row)
+            values["created_at"] = visit.created_at
+        visit_id, created_at = self.session.execute(
+            insert(VISITS).values(values).returning(VISITS.c.id, VISITS.c.created_at)).one()
+        stored = replace(visit, id=visit_id, created_at=created_at, visitors=tuple(dict.fromkeys(visit.visitors)),
+                         notes=tuple(sorted(visit.notes, key=lambda n: n.written_at)))
+        self._write_people(stored, visitors=(), agreed=frozenset())
+        if stored.notes:
+            self.session.execute(insert(VisitNoteRow.__table__), [
+                dict(visit_id=visit_id, author=n.author, text=n.text, written_at=n.written_at) for n in stored.notes])
+        return self._hold(stored)
 
     def get(self, school_id: int, visit_id: int, *, lock: bool = False) -> Visit | None:
         """lock=True holds the row until commit (FOR UPDATE): two answers to one visit run one after the other."""
-        try:
-            return _visit_from_row(self._row(school_id, visit_id, lock=lock))
-        except NotFound:
-            return None
+        visit = self._read(school_id, visit_id, lock=lock)
+        return self._hold(visit) if visit is not None and lock else visit
 
     def update(self, visit: Visit) -> None:
         """Store every field of `visit` except notes (use add_note)."""
         if visit.id is None:
             raise ValueError("update() needs a stored visit; use add()")
-        _fill(self._row(visit.school_id, visit.id), visit)
-        self.session.flush()
+        stored = self._held(visit.id) or self._read(visit.school_id, visit.id)
+        if stored is None or stored.school_id != visit.school_id:
+            raise NotFound(f"There is no visit number {visit.id}.")
+        # A change of time or status is a new revision however it was made (Visit.but counts the same changes).
+        moved = (stored.start, stored.minutes, stored.status, stored.dialogue_at) != (
+            visit.start, visit.minutes, visit.status, visit.dialogue_at)
+        revision = max(visit.revision, stored.revision + 1 if moved else stored.revision)
+        self.session.execute(update(VISITS).where(VISITS.c.id == visit.id).values(**_values(visit), revision=revision))
+        changed = replace(visit, visitors=tuple(dict.fromkeys(visit.visitors)), notes=stored.notes, revision=revision,
+                          created_at=stored.created_at)
+        self._write_people(changed, visitors=stored.visitors, agreed=stored.record_agreed_by)
+        self._hold(changed)
+
+    def _write_people(self, visit: Visit, *, visitors: tuple[str, ...], agreed: frozenset[str]) -> None:
+        """The visitors (in order) and the record's agreements as `visit` has them, where they differ from these."""
+        if visit.visitors != visitors:
+            if visitors:
+                self.session.execute(delete(VisitVisitorRow.__table__).where(VisitVisitorRow.visit_id == visit.id))
+            if visit.visitors:
+                self.session.execute(insert(VisitVisitorRow.__table__), [
+                    dict(visit_id=visit.id, chat_id=chat_id, position=position)
+                    for position, chat_id in enumerate(visit.visitors)])
+        if gone := agreed - visit.record_agreed_by:
+            self.session.execute(delete(VisitRecordAgreementRow.__table__).where(
+                VisitRecordAgreementRow.visit_id == visit.id, VisitRecordAgreementRow.chat_id.in_(sorted(gone))))
+        if new := visit.record_agreed_by - agreed:
+            self.session.execute(insert(VisitRecordAgreementRow.__table__),
+                                 [dict(visit_id=visit.id, chat_id=chat_id) for chat_id in sorted(new)])
 
     def add_note(self, school_id: int, visit_id: int, note: Note) -> None:
-        row = self._row(school_id, visit_id)
-        row.notes.append(VisitNoteRow(author=note.author, text=note.text, written_at=note.written_at))
-        self.session.flush()
+        notes = VisitNoteRow.__table__
+        # One statement: the note is written only if the visit is this school's.
+        found = select(VisitRow.id, literal(note.author, notes.c.author.type), literal(note.text, notes.c.text.type),
+                       literal(note.written_at, notes.c.written_at.type)).where(
+            VisitRow.id == visit_id, VisitRow.school_id == school_id)
+        added = self.session.execute(insert(notes).from_select(["visit_id", "author", "text", "written_at"], found)
+                                     .returning(notes.c.id))
+        if added.first() is None:
+            raise NotFound(f"There is no visit number {visit_id}.")
 
     def for_teacher(
         self, school_id: int, teacher: str, start: datetime, end: datetime, statuses: Iterable[VisitStatus]
@@ -130,8 +194,22 @@ class SqlVisitRepo:
     def of_person(self, school_id: int, chat_id: str, since: datetime) -> list[Visit]:
         return self._visits(VisitRow.id.in_(_ids_involving(school_id, [chat_id], VisitRow.start_at >= since)))
 
+    def booked_by_teacher(self, school_id: int, teachers: Iterable[str], start: datetime,
+                          end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
+        """Booked visits to these teachers starting in [start, end], counted per teacher and kind in the database
+        (a range on ix_visits_teacher_school_id_start_at): how many, and their minutes."""
+        rows = self.session.execute(
+            select(VisitRow.teacher, VisitRow.kind, func.count(), func.sum(VisitRow.minutes))
+            .where(VisitRow.teacher.in_(sorted(set(teachers))), VisitRow.school_id == school_id,
+                   VisitRow.start_at >= start, VisitRow.start_at <= end, VisitRow.status.in_(_statuses(BOOKED_STATUSES)))
+            .group_by(VisitRow.teacher, VisitRow.kind))
+        counted: dict[str, dict[VisitKind, tuple[int, int]]] = {}
+        for teacher, kind, count, minutes in rows:
+            counted.setdefault(teacher, {})[VisitKind(kind)] = (count, minutes)
+        return counted
+
     def _visits(self, *conditions: ColumnElement[bool]) -> list[Visit]:
-        rows = self.session.scalars(select(VisitRow).where(*conditions).order_by(VisitRow.start_at, VisitRow.id))
+        rows = self.session.execute(_READ.where(*conditions).order_by(VisitRow.start_at, VisitRow.id))
         return [_visit_from_row(r) for r in rows]
 
 

@@ -4,16 +4,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from bot.domain.model import Finding, FindingKind, Walk
 from bot.errors import NotFound
-from storage.repos.children import ordered_people
+from storage.repos.children import child_rows, json_rows, ordered_people
 from storage.tables import WalkFindingRow, WalkRow, WalkWalkerRow
 
+# A walk and its walkers in one row (SQLAlchemy Core): what reading walks costs is one statement.
+_READ = select(WalkRow.__table__, child_rows(WalkWalkerRow.position, WalkWalkerRow.chat_id, of=WalkWalkerRow.walk_id,
+                                             parent=WalkRow).label("walker_rows"))
 
-def _walk_from_row(row: WalkRow) -> Walk:
+
+def _walk_from_read(row: Row) -> Walk:
+    return _walk_from_row(row, tuple(chat_id for _, chat_id in sorted(json_rows(row.walker_rows))))
+
+
+def _walk_from_row(row: WalkRow | Row, walkers: tuple[str, ...] | None = None) -> Walk:
+    """A walk from its row: an ORM row's walkers are its own, a Core row's are given."""
     return Walk(
         id=row.id,
         school_id=row.school_id,
@@ -22,12 +31,13 @@ def _walk_from_row(row: WalkRow) -> Walk:
         start=row.start_at,
         end=row.end_at,
         focus=row.focus,
-        walkers=tuple(w.chat_id for w in row.walkers),
+        walkers=walkers if walkers is not None else tuple(w.chat_id for w in row.walkers),
         cancelled=row.cancelled,
         announce_at=row.announce_at,
         purpose=row.purpose,
         feedback=row.feedback,
         report_shared_at=row.report_shared_at,
+        revision=row.revision,
     )
 
 
@@ -47,30 +57,33 @@ class SqlWalkRepo:
         return self.session.scalar(select(WalkRow).where(WalkRow.id == walk_id, WalkRow.school_id == school_id))
 
     def add(self, walk: Walk) -> Walk:
-        row = WalkRow(school_id=walk.school_id)
+        row = WalkRow(school_id=walk.school_id, revision=walk.revision)
         _fill(row, walk)
         self.session.add(row)
         self.session.flush()
         return _walk_from_row(row)
 
     def get(self, school_id: int, walk_id: int) -> Walk | None:
-        row = self._row(school_id, walk_id)
-        return _walk_from_row(row) if row else None
+        row = self.session.execute(_READ.where(WalkRow.id == walk_id, WalkRow.school_id == school_id)).first()
+        return _walk_from_read(row) if row else None
 
     def update(self, walk: Walk) -> None:
         row = self._row(walk.school_id, walk.id) if walk.id is not None else None
         if row is None:
             raise NotFound(f"There is no learning walk number {walk.id}.")
+        was = (row.start_at, row.end_at, row.cancelled)
         _fill(row, walk)
+        # Its time or its cancellation changed: a new revision, its calendar event's SEQUENCE.
+        moved = (row.start_at, row.end_at, row.cancelled) != was
+        row.revision = max(walk.revision, row.revision + 1 if moved else row.revision)
         self.session.flush()
 
     def between(self, school_id: int, first: date, last: date) -> list[Walk]:
-        rows = self.session.scalars(
-            select(WalkRow)
-            .where(WalkRow.school_id == school_id, WalkRow.day >= first, WalkRow.day <= last)
+        rows = self.session.execute(
+            _READ.where(WalkRow.school_id == school_id, WalkRow.day >= first, WalkRow.day <= last)
             .order_by(WalkRow.day, WalkRow.start_at, WalkRow.id)
         )
-        return [_walk_from_row(r) for r in rows]
+        return [_walk_from_read(r) for r in rows]
 
     def add_findings(self, findings: Iterable[Finding]) -> None:
         self.session.add_all(WalkFindingRow(walk_id=f.walk_id, author=f.author, kind=f.kind.value, text=f.text,

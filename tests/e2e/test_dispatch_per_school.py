@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import event
 from cryptography.fernet import Fernet
 from dispatch_support import CHANNEL, TEAM, TEAMS_SCHOOL, dispatch_once, for_person, installed, notices, one, waiting
-from installing import CLIENT_ID, CLIENT_SECRET, install, oauth_runtime
-from live import serving
+from installing import CLIENT_ID, CLIENT_SECRET, install, oauth_runtime, served
 from notices_support import DEMO, TUESDAY_10
 from standin import SlackStandIn, fake_token
 from teams_limits import cards_of, shown_text
@@ -25,7 +24,6 @@ from bot.domain.school import parse_school_config
 from bot.notices.delivery import Settings
 from bot.usecases import commands as c
 from handlers.dispatcher import Dispatcher
-from handlers.slack.server import SlackHttp
 from handlers.transports import PerSchool
 from handlers.wiring import load_school
 
@@ -60,7 +58,7 @@ def posts(slack: SlackStandIn) -> dict[str, list[tuple[str, str]]]:
 def test_two_oauth_workspaces_each_school_s_notices_go_with_its_own_token(slack, store_url, clock):
     key = Fernet.generate_key().decode()
     runtime = oauth_runtime(slack=slack, url=store_url, clock=clock, secret_key=key)
-    with serving(SlackHttp(bolt=runtime.app)) as http:
+    with served(runtime) as http:
         install(http)  # the demo workspace, T0DEMO
 
         def other_workspace(call):

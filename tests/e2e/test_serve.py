@@ -7,7 +7,6 @@ and answers a slash command, and both stop cleanly on SIGTERM.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
-from live import slash_command
+from live import port_announced, slash_command
 from socket_standin import SocketModeStandIn
 from standin import SlackStandIn, fake_token
 
@@ -65,7 +64,7 @@ def test_serve_starts_answers_healthz_and_stops_on_sigterm(tmp_path):
         server = subprocess.Popen([sys.executable, "-m", "handlers.cli", "serve", "--port", "0"], env=env,
                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            port = _port_announced(server)
+            port = port_announced(server)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
                 assert (answer.status, answer.read()) == (200, b"ok")
             server.send_signal(signal.SIGTERM)
@@ -76,15 +75,6 @@ def test_serve_starts_answers_healthz_and_stops_on_sigterm(tmp_path):
         assert [call.token for call in slack.of("auth.test")] == [TOKEN]  # SLACK_API_URL was used
     assert TOKEN not in out + err and "Traceback" not in err
 
-
-def _port_announced(server: subprocess.Popen) -> int:
-    lines = []
-    for line in server.stderr:
-        lines.append(line)
-        found = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line)
-        if found:
-            return int(found.group(1))
-    pytest.fail(f"walkbot serve did not start:\n{''.join(lines)}")
 
 
 def test_slack_connects_over_socket_mode_answers_a_command_and_stops_on_sigterm(tmp_path):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 from slack_support import standin, workspace  # noqa: F401 (fixtures)
+
+from sqlalchemy import text
 
 from bot.chat.router import SORRY
 from bot.domain.model import VisitStatus
@@ -78,3 +81,17 @@ def test_a_failure_after_the_ack_is_logged_and_the_person_told(slack, caplog):
     (reply,) = slack.standin.wait_for("command")
     assert reply.args["text"] == SORRY
     assert any("failed after its ack" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_command_is_kept_before_its_ack_without_slacks_verification_token(slack):
+    slack.command(SAM, PROPOSAL)
+    slack.standin.wait_for("command")
+    deadline = time.monotonic() + 10
+    while True:  # marked answered a moment after Slack took the answer
+        with slack.store.engine.connect() as conn:
+            (kept, status), = conn.execute(text("SELECT request, status FROM inbox")).all()
+        if status == "answered" or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert status == "answered" and '"command": "/visit"' in kept
+    assert "verification-token" not in kept  # a credential of Slack's, of no use once the request was verified

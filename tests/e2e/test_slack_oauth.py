@@ -12,13 +12,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
-from installing import CLIENT_ID, SECRET, come_back, install, oauth_runtime, start
-from live import FORM, serving, slash_command
+from installing import CLIENT_ID, SECRET, come_back, install, oauth_runtime, served, start
+from live import FORM, slash_command
 from sqlalchemy import text
 from standin import SlackStandIn, fake_token, sign
 
 from handlers.slack.oauth import BOT_SCOPES, EncryptedInstallationStore, token_cipher
-from handlers.slack.server import SlackHttp
 from handlers.slack.settings import SettingsError
 from handlers.wiring import load_school
 
@@ -40,7 +39,7 @@ def runtime(slack, store_url, clock):
 
 @pytest.fixture
 def http(runtime):
-    with serving(SlackHttp(bolt=runtime.app)) as client:
+    with served(runtime) as client:
         yield client
 
 

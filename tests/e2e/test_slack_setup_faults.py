@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
-from installing import SECRET, come_back, install, oauth_runtime, start
-from live import FORM, serving, slash_command
+from installing import SECRET, come_back, install, oauth_runtime, served, start
+from live import FORM, slash_command
 from sqlalchemy import text
 from standin import SlackStandIn, sign
 
-from handlers.slack.server import SlackHttp
 from handlers.wiring import load_school
 
 
@@ -25,7 +24,7 @@ def slack():
 
 def test_a_key_that_cannot_open_the_installation_is_told_as_walkbot_s_problem(slack, store_url, clock, caplog):
     installed = oauth_runtime(slack=slack, url=store_url, clock=clock)
-    with serving(SlackHttp(bolt=installed.app)) as http:
+    with served(installed) as http:
         install(http)
     load_school(installed.store, None)  # the demo school: slack_team_id T0DEMO
     token = installed.installation_store.find_bot(enterprise_id=None, team_id="T0DEMO").bot_token
@@ -35,7 +34,7 @@ def test_a_key_that_cannot_open_the_installation_is_told_as_walkbot_s_problem(sl
     restarted = oauth_runtime(slack=slack, url=store_url, clock=clock, secret_key=Fernet.generate_key().decode())
     caplog.set_level(logging.DEBUG)
     try:
-        with serving(SlackHttp(bolt=restarted.app)) as http:
+        with served(restarted) as http:
             body = slash_command("limits", user="U03TOM", response_url=f"{slack.url}hooks/command")
             answer = http.post("/slack/events", body, {**FORM, **sign(body, SECRET)})
     finally:
@@ -51,7 +50,7 @@ def test_a_key_that_cannot_open_the_installation_is_told_as_walkbot_s_problem(sl
 def test_expired_install_states_are_purged_as_new_ones_are_written(slack, store_url, clock):
     runtime = oauth_runtime(slack=slack, url=store_url, clock=clock)
     try:
-        with serving(SlackHttp(bolt=runtime.app)) as http:
+        with served(runtime) as http:
             for _ in range(5):  # anyone may open the install page, as often as they like
                 start(http)
             with runtime.store.engine.begin() as conn:  # ...and those five are now past their ten minutes

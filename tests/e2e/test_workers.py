@@ -5,7 +5,6 @@ for the same teacher land on different workers at once, and the agreement's cap 
 """
 from __future__ import annotations
 
-import http.client
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,15 +25,6 @@ VISITORS = ["U05SAM", "U01HEAD", "U04AMY", "U02DEPUTY"]
 SLOTS = [f"2027-03-{day:02d} {time}" for day in (1, 2, 3, 4, 5, 8) for time in ("09:00", "13:30")]
 
 
-def post(port: int, request: SlackRequest) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("POST", "/slack/events", body=request.body.encode(), headers=request.headers(SECRET))
-        return conn.getresponse().status
-    finally:
-        conn.close()
-
-
 @pytest.mark.postgres
 def test_bookings_for_one_teacher_across_several_workers_hold_the_cap(postgres_url, tmp_path):
     store = open_store(postgres_url)
@@ -52,7 +42,7 @@ def test_bookings_for_one_teacher_across_several_workers_hold_the_cap(postgres_u
 
             def ask(n: int, request: SlackRequest) -> str:
                 since = time.perf_counter()
-                assert post(ports[n % WORKERS], request) == 200
+                assert request.post(ports[n % WORKERS], SECRET) == 200
                 answered = answers.wait(request.answered_by, since)
                 assert answered, f"no answer to {request.kind} {n}"
                 return answered[1]

@@ -45,6 +45,7 @@ NOTE = "Pupils explained their thinking in pairs"
 RECORD = "We will try think-pair-share before written answers"
 WALK_FOCUS = "feedback in books"  # one of the demo session's focus areas
 GHOST = 9999  # a visit or walk number nobody has
+PUBLIC_URL = "https://walkbot.school.example"  # where calendar feeds are reached (WALKBOT_PUBLIC_URL)
 # Each school's Microsoft 365 organisation (its Slack workspace is in its school.yml too).
 TENANTS = {"A": "a1a1a1a1-0000-4000-8000-00000000000a", "B": "b2b2b2b2-0000-4000-8000-00000000000b"}
 # What the Suggest and Decline forms are filled in with, on either surface.
@@ -242,10 +243,16 @@ TABLE = [
     act("walk list", A_STAFF, "/walk list", sees=WALK_FOCUS),
     act("walk show", A_STAFF, "/walk show {walk}", sees=WALK_FOCUS, **WALK),
     act("walk cancel", SLT, '/walk cancel {walk} "snow"', **WALK),
+    # SLT's reports: the summary of findings (004 §8) and coverage against the caps, counts only
+    act("walk summary", SLT, "/walk summary", sees="Summary of findings — Durants Demo School"),
+    act("coverage", SLT, "/visit coverage", sees="  Tom Baker: "),
     # the staff list: SLT only (the other school's SLT keep their own)
     act("staff add", SLT | {"other_school"}, '/visit staff add @U20NIA "Nia Jones"'),
     act("staff remove", SLT, "/visit staff remove @ed"),
     act("staff list", SLT, "/visit staff list", sees="Tom Baker"),
+    # each person's own calendar feed (the other school's SLT their own school's)
+    act("calendar", A_STAFF | {"other_school"}, "/visit calendar", sees=f"{PUBLIC_URL}/calendar/feed/"),
+    act("calendar new", A_STAFF | {"other_school"}, "/visit calendar new", sees=f"{PUBLIC_URL}/calendar/feed/"),
     # Slack's buttons and forms
     act("Agree button", {"teacher"}, button=agree_button, of="proposed", **VISIT),
     act("Suggest form", {"teacher"}, button=suggest_form, of="proposed", **VISIT),
@@ -366,8 +373,11 @@ def rows(store: Store, *, leave_out_school: int | None = None) -> dict[str, list
     found = {}
     with store.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            where = (f" WHERE school_id <> {int(leave_out_school)}"
-                     if leave_out_school is not None and "school_id" in table.c else "")
+            where = ""
+            if leave_out_school is not None and table.name == "schools":  # its row moves when its staff change
+                where = f" WHERE id <> {int(leave_out_school)}"
+            elif leave_out_school is not None and "school_id" in table.c:
+                where = f" WHERE school_id <> {int(leave_out_school)}"
             order = ", ".join(column.name for column in table.primary_key.columns)
             found[table.name] = [tuple(row) for row in
                                  conn.exec_driver_sql(f"SELECT * FROM {table.name}{where} ORDER BY {order}")]
@@ -375,12 +385,13 @@ def rows(store: Store, *, leave_out_school: int | None = None) -> dict[str, list
 
 
 def handle(store: Store, world: World, school: str, actor: str, text: str) -> Reply:
-    bot = Walkbot(uow_factory=store.uow, clock=FixedClock(NOW))
+    bot = Walkbot(uow_factory=store.uow, clock=FixedClock(NOW), public_url=PUBLIC_URL)
     return bot.handle(text, school_id=world.schools[school], actor=actor)
 
 
 def ask(store: Store, action: Action, world: World, role: str, ids: dict[str, int]) -> Reply:
-    return action.reply(Walkbot(uow_factory=store.uow, clock=FixedClock(NOW)), world, role, ids)
+    return action.reply(Walkbot(uow_factory=store.uow, clock=FixedClock(NOW), public_url=PUBLIC_URL), world, role,
+                        ids)
 
 
 def granted(action: Action, reply: Reply) -> bool:

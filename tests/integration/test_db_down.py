@@ -7,7 +7,9 @@ away mid-request, just as walkbot writes the notices the change implies (the vis
 in the same transaction). As `walkbot serve` runs (acknowledged first, the answer after), and answered
 in the ack. Every time: HTTP 200, the person is told to try again (storage's UNAVAILABLE), nothing is
 half-written (every table as it was: no visit without its notices), and once the database is back the
-same request goes through.
+same request goes through. Except where the request was kept in the inbox before the database went
+mid-request (acknowledged first, a typed command or a button): then walkbot itself works it again once the
+database is back, and the person is told the outcome, once, without sending it again.
 
 On PostgreSQL the engine reaches the server through a TCP relay in this module, which the test cuts
 (every connection dropped, new ones refused) and restores. On SQLite the folder holding the database
@@ -184,7 +186,7 @@ class Trap:
     been sent before it (the visit's own row, which must not be left behind alone)."""
 
     def __init__(self, outage: Outage):
-        self.outage, self.armed, self.sent_before = outage, threading.Event(), []
+        self.outage, self.armed, self.fired, self.sent_before = outage, threading.Event(), threading.Event(), []
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
         if not self.armed.is_set():
@@ -192,6 +194,7 @@ class Trap:
         if WRITING_NOTICES.match(statement):
             self.armed.clear()
             self.outage.cut_mid_statement(conn)
+            self.fired.set()
         else:
             self.sent_before.append(statement)
 
@@ -237,6 +240,7 @@ def _from_the_form(slack):
 # PostgreSQL a rolled-back insert still uses up its number.)
 REQUESTS = {"a typed proposal": (_typed, "Proposed #"), "Agree on the teacher's message": (_agreed, "✅ Agreed"),
             "a proposal from the form": (_from_the_form, "Proposed #")}
+KEPT = {"a typed proposal", "Agree on the teacher's message"}  # kept in the inbox before their ack: not the form
 
 
 def told(answer, standin, since: int, wanted: str) -> str:
@@ -286,6 +290,16 @@ def test_a_lost_database_means_try_again_nothing_half_written_and_then_it_works(
             outage.cut(store)
         answer = send(ws)
         assert answer.status == 200, answer
+        if moment == "mid-request" and MODES[mode] and request_kind in KEPT:
+            assert when_notices_are_written.fired.wait(10)  # the database went as the notices were written
+            outage.restore()
+            said = told(answer, standin, since, success)
+            assert success in said and UNAVAILABLE not in said, "the kept request is worked once the database is back"
+            assert_no_failure_logged(caplog)
+            after = rows(store)  # once: one visit more (a proposal) or one changed (Agree), with its notices
+            assert after["visits"] != before["visits"] and len(after["notices"]) > len(before["notices"])
+            assert len(after["visits"]) == len(before["visits"]) + (request_kind == "a typed proposal")
+            return
         said = told(answer, standin, since, UNAVAILABLE)
         assert UNAVAILABLE in said and "Traceback" not in said
         if request_kind == "a proposal from the form":  # it stays open, filled in, to be sent again

@@ -44,4 +44,6 @@ def test_malformed_commands_get_a_friendly_reply_and_change_nothing(world, text)
     assert "Traceback" not in reply.text
     if not reply.ok:
         assert len(reply.text) > 15  # a sentence saying what was wrong, not a bare code
+    elif [word.lower() for word in text.split()[:2]] in (["visit", "concern"], ["/visit", "concern"]):
+        return  # "anything at all" may be a real concern ("VISIT CONCERN 0"), which anyone may raise
     assert snapshot(store) == before, (text, reply.text)

@@ -32,6 +32,7 @@ from test_authorization import (  # noqa: F401 (world and fresh are fixtures)
     GHOST,
     NOTE,
     NOW,
+    PUBLIC_URL,
     RECORD,
     ROLES,
     SUGGESTED,
@@ -241,7 +242,7 @@ def teams_stage(world, tmp_path_factory) -> Iterator[TeamsStage]:
     per-conversation limits: a person here asks far faster than anyone types."""
     folder = tmp_path_factory.mktemp("teams")
     with staged(world, folder) as store:
-        heard = Heard(uow_factory=store.uow, clock=FixedClock(NOW))
+        heard = Heard(uow_factory=store.uow, clock=FixedClock(NOW), public_url=PUBLIC_URL)
         with served(store, heard.clock, walkbot=heard, tenant="multi", limited=False) as teams:
             for role in ROLES:
                 who, tenant, chat = person(role)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
 from cryptography.fernet import Fernet
-from live import Answer, Client
+from live import Answer, Client, serving
 from standin import SlackStandIn
 
 from handlers.slack.runtime import SlackRuntime, build_slack
+from handlers.slack.server import SlackHttp
 from handlers.slack.settings import SlackSettings
 
 SECRET = "5b4a39281706f5e4d3c2b1a09f8e7d6c"
@@ -30,6 +33,17 @@ def oauth_settings(*, slack: SlackStandIn, url: str, secret_key: str | None = No
 
 def oauth_runtime(*, slack: SlackStandIn, url: str, clock, secret_key: str | None = None) -> SlackRuntime:
     return build_slack(settings=oauth_settings(slack=slack, url=url, secret_key=secret_key), clock=clock)
+
+
+@contextmanager
+def served(runtime: SlackRuntime) -> Iterator[Client]:
+    """A Slack runtime served as `walkbot serve` serves it: over HTTP, the requests it keeps worked by its threads."""
+    stop = runtime.inbox.start()
+    try:
+        with serving(SlackHttp(bolt=runtime.app)) as http:
+            yield http
+    finally:
+        stop()
 
 
 def start(http: Client) -> tuple[str, dict[str, list[str]]]:

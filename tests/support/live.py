@@ -7,14 +7,19 @@ requests shaped as Slack sends them (sign them with standin.sign).
 from __future__ import annotations
 
 import http.client
+import itertools
+import re
 import socket
+import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import pytest
 import uvicorn
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -74,6 +79,9 @@ def serving(asgi_app) -> Iterator[Client]:
         sock.close()
 
 
+_TRIGGERS = itertools.count(1)
+
+
 def slash_command(text: str, *, user: str, command: str = "/visit", team: str = "T0DEMO",
                   response_url: str | None = None) -> str:
     """A slash command's form body, as Slack posts it. Answers after the ack go to `response_url`
@@ -82,5 +90,18 @@ def slash_command(text: str, *, user: str, command: str = "/visit", team: str = 
         "token": "deprecated-verification-token", "team_id": team, "team_domain": "demo",
         "channel_id": "D0DM", "channel_name": "directmessage", "user_id": user, "user_name": user.lower(),
         "command": command, "text": text, "api_app_id": "A0WALK", "is_enterprise_install": "false",
-        "response_url": response_url or f"https://hooks.slack.com/commands/{team}/1/x", "trigger_id": "1.2.trigger",
+        "response_url": response_url or f"https://hooks.slack.com/commands/{team}/1/x",
+        # Slack's own id for each command sent: a resend of it is this one again, never a second command.
+        "trigger_id": f"{next(_TRIGGERS)}.{uuid.uuid4().hex[:12]}.trigger",
     })
+
+
+def port_announced(server: subprocess.Popen) -> int:
+    """The port a `walkbot serve` started with --port 0 listens on, as uvicorn says it on stderr (text mode)."""
+    lines = []
+    for line in server.stderr:
+        lines.append(line)
+        found = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line)
+        if found:
+            return int(found.group(1))
+    pytest.fail(f"walkbot serve did not start:\n{''.join(lines)}")

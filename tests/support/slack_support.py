@@ -26,7 +26,7 @@ from standin import Call, SlackStandIn, sign
 from bot.chat.router import Walkbot
 from bot.domain.model import Notice
 from bot.notices.delivery import dispatch_due
-from handlers.slack.app import build_slack_app
+from handlers.slack.app import build_slack_app, slack_inbox
 from handlers.slack.blocks import notice_message
 from handlers.slack.server import EVENTS_PATH, SlackHttp
 from handlers.slack.transport import SlackTransport
@@ -268,10 +268,17 @@ def workspace(store, clock, standin: SlackStandIn, *, ack_first: bool = False) -
     standin.unsafe.clear()
     standin.override = None
     client = WebClient(token="xoxb-test", base_url=standin.url)
-    app = build_slack_app(walkbot=Walkbot(uow_factory=store.uow, clock=clock), store=store,
-                          signing_secret=SECRET, client=client, ack_first=ack_first)
-    with serving(SlackHttp(bolt=app)) as http:
-        yield Workspace(http, standin, client, store, clock)
+    walkbot = Walkbot(uow_factory=store.uow, clock=clock)
+    # ack_first: as `walkbot serve` runs, each request kept in the inbox and worked by its threads.
+    inbox = slack_inbox(walkbot=walkbot, store=store, client=client) if ack_first else None
+    app = build_slack_app(walkbot=walkbot, store=store, signing_secret=SECRET, client=client, inbox=inbox)
+    stop = inbox.start() if inbox else None
+    try:
+        with serving(SlackHttp(bolt=app)) as http:
+            yield Workspace(http, standin, client, store, clock)
+    finally:
+        if stop:
+            stop()
     # Whatever the test asserted: nothing walkbot sent may be what Slack refuses, nor carry live markup.
     assert not standin.refused, f"Slack would refuse what walkbot sent: {_said(standin.refused)}"
     assert not standin.unsafe, f"live markup in what walkbot sent: {_said(standin.unsafe)}"

@@ -47,6 +47,8 @@ SCOPE_OF = {
 EVENT_SCOPE_OF = {
     "app_home_opened": None,
     "message.im": "im:history",
+    "app_uninstalled": None,  # the workspace's tokens are deleted (handlers/slack/uninstall.py)
+    "tokens_revoked": None,
 }
 
 

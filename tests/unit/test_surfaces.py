@@ -20,6 +20,7 @@ from teams_limits import activity_problems, buttons, cards_of, shown_text
 
 from bot.chat import replies
 from bot.domain.model import Finding, FindingKind, Note, NoticeKind, Role, Staff, Visit, VisitKind, VisitStatus, Walk
+from bot.domain.timetable import Lesson
 from bot.errors import InputError, NotFound, Refused
 from bot.notices import words
 from bot.reply import text
@@ -122,6 +123,8 @@ def notices(school) -> dict[NoticeKind, list[Card]]:
                             words.digest(school, NAMES, date(2027, 2, 1), this_week=[], waiting=[], overdue=[],
                                          near_a_cap=[])],
         NoticeKind.ANSWER: [replies.problem(NotFound("There is no visit #9 that you can see."))],
+        NoticeKind.COVER: [words.cover_request(school, v, NAMES, [(SAM, Lesson(SAM.chat_id, 3, AT.time(), AT.time(),
+                                                                        None, "P3", "9E", "Maths", "S14"))])],
     }
     return cards
 

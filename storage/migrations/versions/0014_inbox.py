@@ -33,7 +33,7 @@ def upgrade() -> None:
         _when("received_at", nullable=False),
         _when("worked_at"),
         _when("answered_at"),
-        sa.CheckConstraint("status IN ('pending', 'worked', 'answered', 'failed')", name="ck_inbox_status"),
+        sa.CheckConstraint("status IN ('pending', 'worked', 'answered')", name="ck_inbox_status"),
         sa.UniqueConstraint("surface", "key", name="uq_inbox_surface_key"),
     )
     op.create_index("ix_inbox_status_id", "inbox", ["status", "id"])

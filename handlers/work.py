@@ -1,0 +1,62 @@
+"""`walkbot work`: a process that only works on requests kept in the inbox (handlers.inbox), and
+`walkbot serve --workers N`, which starts N of them and keeps them running beside the process that acks."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("walkbot.work")
+
+
+def work(*, db_url: str | None = None) -> int:
+    """Work on Slack's kept requests until Ctrl-C or SIGTERM. Needs what answering Slack needs (a bot token
+    or the OAuth settings), not the signing secret: the requests were verified when they were kept."""
+    from bot.domain.clock import SystemClock
+    from handlers.lifecycle import until_stopped
+    from handlers.slack.runtime import build_slack
+    from handlers.slack.settings import SlackSettings
+
+    runtime = build_slack(settings=SlackSettings.from_env(), db_url=db_url, clock=SystemClock())
+    stop = runtime.inbox.start()
+    print("walkbot: working on kept requests (Ctrl-C to stop).", flush=True)
+    try:
+        with until_stopped():
+            threading.Event().wait()
+    finally:
+        stop()
+        runtime.store.close()
+    return 0
+
+
+def beside(count: int, db_url: str | None) -> Callable[[], None]:
+    """Start `count` `walkbot work` processes, start again any that ends, and return what stops them all."""
+    command = [sys.executable, "-m", "handlers.cli", "work", *(["--db", db_url] if db_url else [])]
+    stopping = threading.Event()
+    children = [subprocess.Popen(command, env=os.environ.copy()) for _ in range(count)]
+
+    def watch() -> None:
+        while not stopping.wait(1.0):
+            for n, child in enumerate(children):
+                if child.poll() is not None and not stopping.is_set():
+                    log.warning("a walkbot work process ended (exit %s); starting another", child.returncode)
+                    children[n] = subprocess.Popen(command, env=os.environ.copy())
+
+    watcher = threading.Thread(target=watch, name="walkbot-work-watch", daemon=True)
+    watcher.start()
+
+    def stop() -> None:
+        stopping.set()
+        watcher.join()
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    return stop

@@ -1,0 +1,102 @@
+"""The inbox's rows (handlers.inbox): requests kept from before their ack until worked and answered.
+
+A row goes pending → worked (the work, and the answer it gives, committed in one transaction) → answered
+(the answer reached the platform). A worker holds the row it works on with FOR UPDATE SKIP LOCKED on
+PostgreSQL, so no two workers take one request and a worker that dies lets go of it with its connection;
+on SQLite every transaction is BEGIN IMMEDIATE, which already lets one in at a time.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.tables import InboxRow
+
+NOTIFY_CHANNEL = "walkbot_inbox"  # what workers LISTEN on (handlers.inbox)
+# A request whose work fails this many times (a bug, not the database) is given up and its person told.
+MOST_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Kept:
+    id: int
+    surface: str
+    school_id: int | None
+    request: dict[str, Any]
+    attempts: int
+    answer: list[dict[str, Any]] | None = None
+
+
+def _kept(row: InboxRow) -> Kept:
+    return Kept(row.id, row.surface, row.school_id, json.loads(row.request), row.attempts,
+                json.loads(row.answer) if row.answer is not None else None)
+
+
+class SqlInboxRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, surface: str, key: str, school_id: int | None, request: dict[str, Any]) -> bool:
+        """Keep a request; False when the platform sent this one before (a retry), which is kept already.
+        On PostgreSQL the same statement wakes every process's workers (NOTIFY, sent when this commits)."""
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        insert = postgresql.insert if postgres else sqlite.insert
+        wake = (func.pg_notify(NOTIFY_CHANNEL, ""),) if postgres else ()
+        stored = self.session.execute(
+            insert(InboxRow).values(surface=surface, key=key, school_id=school_id, status="pending",
+                                    request=json.dumps(request, ensure_ascii=False), received_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["surface", "key"]).returning(InboxRow.id, *wake))
+        return stored.first() is not None
+
+    def _first(self, surface: str, status: str) -> Kept | None:
+        row = self.session.scalar(
+            select(InboxRow).where(InboxRow.surface == surface, InboxRow.status == status)
+            .order_by(InboxRow.id).limit(1).with_for_update(skip_locked=True))
+        return _kept(row) if row else None
+
+    def next_to_work(self, surface: str) -> Kept | None:
+        """The oldest request waiting to be worked, held until this transaction ends."""
+        return self._first(surface, "pending")
+
+    def next_to_answer(self, surface: str) -> Kept | None:
+        """The oldest request worked and not yet answered, held until this transaction ends."""
+        return self._first(surface, "worked")
+
+    def hold_worked(self, item_id: int) -> Kept | None:
+        """The request, if it is worked and unanswered and no one else holds it; held until this transaction ends
+        (on PostgreSQL: SQLite has no row locks)."""
+        row = self.session.scalar(select(InboxRow).where(InboxRow.id == item_id, InboxRow.status == "worked")
+                                  .with_for_update(skip_locked=True))
+        return _kept(row) if row else None
+
+    def worked(self, item: Kept, answer: list[dict[str, Any]]) -> None:
+        self.session.execute(update(InboxRow).where(InboxRow.id == item.id).values(
+            status="worked", answer=json.dumps(answer, ensure_ascii=False), attempts=item.attempts + 1,
+            worked_at=datetime.now(UTC)))
+
+    def answered(self, item: Kept) -> None:
+        # The answer is forgotten once given: it may hold what no one should find later (a calendar feed's address).
+        self.session.execute(update(InboxRow).where(InboxRow.id == item.id).values(
+            status="answered", answer=None, answered_at=datetime.now(UTC)))
+
+    def failed_attempt(self, item_id: int, sorry: list[dict[str, Any]]) -> None:
+        """Count a failed attempt at the work; at the last, the request is given up and `sorry` is its answer."""
+        row = self.session.scalar(select(InboxRow).where(InboxRow.id == item_id, InboxRow.status == "pending")
+                                  .with_for_update())
+        if row is None:  # another worker took it meanwhile
+            return
+        row.attempts += 1
+        if row.attempts >= MOST_ATTEMPTS:
+            row.status, row.answer, row.worked_at = "worked", json.dumps(sorry), datetime.now(UTC)
+        self.session.flush()
+
+    def waiting(self, surface: str) -> int:
+        """How many requests wait to be worked or answered: for tests and the operator."""
+        return self.session.scalar(select(func.count()).select_from(InboxRow).where(
+            InboxRow.surface == surface, InboxRow.status.in_(("pending", "worked"))))

@@ -1,0 +1,124 @@
+"""`walkbot serve` killed (SIGKILL: no clean-up at all) straight after acknowledging 100 requests loses none of
+them: started again on the same database, it does the work of each and answers each person, once.
+
+While the first process runs, Slack's response_urls answer 503 (Slack having trouble), so that at the kill
+requests stand at every stage: kept and not yet worked, worked with their answer not yet sent, and (the kill
+lands mid-work) in a transaction that dies with the process.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import text
+from standin import SlackStandIn, fake_token
+
+from bench import processes
+from bench.slack import command
+from handlers.wiring import load_school
+from storage.db import open_store
+
+SECRET = "restart-signing-secret"
+REQUESTS = 100
+STAFF = ["U03TOM", "U04AMY", "U05SAM", "U02DEPUTY"]  # each raises concerns with their line manager
+
+
+class Hooks:
+    """The response_url answers Slack took, by request; while `failing`, Slack answers them 503."""
+
+    def __init__(self):
+        self.failing = True
+        self.taken: Counter[str] = Counter()
+        self.said: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, call):
+        if not call.method.startswith("concern-"):
+            return None
+        if self.failing:
+            return 503, {}, {"ok": False, "error": "service_unavailable"}
+        with self._lock:
+            self.taken[call.method] += 1
+            self.said[call.method] = str(call.args.get("text") or "")
+        return None
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_killed_serve_loses_no_acknowledged_request_and_answers_each_once(db, request, tmp_path):
+    url = request.getfixturevalue("postgres_url") if db == "postgres" else f"sqlite:///{tmp_path / 'walkbot.db'}"
+    store = open_store(url)
+    load_school(store, None)  # the demo school, Slack workspace T0DEMO
+    hooks = Hooks()
+    with SlackStandIn(override=hooks) as slack:
+        env = {"DATABASE_URL": url, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
+               "SLACK_BOT_TOKEN": fake_token("xoxb", "restart")}
+        concerns = [command("concern", f'concern "the rota for week {n} leaves no time for feedback"',
+                            user=STAFF[n % len(STAFF)], team="T0DEMO", slack_url=slack.url,
+                            request_id=f"concern-{n}") for n in range(REQUESTS)]
+        port = processes.free_port()
+        with processes.running(processes.walkbot("serve", "--port", str(port)), env, tmp_path / "first.log") as first:
+            processes.wait_healthy(port, first, tmp_path / "first.log")
+            assert [concern.post(port, SECRET) for concern in concerns] == [200] * REQUESTS  # all acknowledged
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        with store.engine.connect() as conn:
+            at_kill = dict(conn.execute(text("SELECT status, count(*) FROM inbox GROUP BY status")).all())
+        assert sum(at_kill.values()) == REQUESTS and not at_kill.get("answered")
+
+        hooks.failing = False  # Slack is well again; walkbot is started again
+        port = processes.free_port()
+        with processes.running(processes.walkbot("serve", "--port", str(port)), env, tmp_path / "second.log") as again:
+            processes.wait_healthy(port, again, tmp_path / "second.log")
+            deadline = time.monotonic() + 60
+            while len(hooks.taken) < REQUESTS and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)  # a poll of the workers' more: no answer goes twice
+    with store.engine.connect() as conn:
+        stored = conn.scalar(text("SELECT count(*) FROM concerns"))
+        statuses = dict(conn.execute(text("SELECT status, count(*) FROM inbox GROUP BY status")).all())
+    store.close()
+    print(f"\nat the kill: {at_kill}; after the restart: {stored} concerns stored, {len(hooks.taken)} answered")
+    assert stored == REQUESTS  # every acknowledged concern done, none twice
+    assert set(hooks.taken) == {c.answered_by for c in concerns} and set(hooks.taken.values()) == {1}
+    assert all("line manager" in said.lower() or "concern" in said.lower() for said in hooks.said.values())
+    assert statuses == {"answered": REQUESTS}
+
+
+@pytest.mark.postgres
+def test_with_worker_processes_killing_the_process_that_acks_loses_nothing(postgres_url, tmp_path):
+    """`walkbot serve --workers 2`: the serving process only acknowledges; killed, its workers carry on."""
+    store = open_store(postgres_url)
+    load_school(store, None)
+    hooks = Hooks()
+    hooks.failing = False
+    with SlackStandIn(override=hooks) as slack:
+        env = {**os.environ, "DATABASE_URL": postgres_url, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
+               "SLACK_BOT_TOKEN": fake_token("xoxb", "workers")}
+        concerns = [command("concern", f'concern "cover for period {n} is never arranged"', user=STAFF[n % len(STAFF)],
+                            team="T0DEMO", slack_url=slack.url, request_id=f"concern-{n}") for n in range(REQUESTS)]
+        port = processes.free_port()
+        with (tmp_path / "serve.log").open("wb") as log:
+            # Its own process group: the workers it starts outlive it, and the test ends them all.
+            serving = subprocess.Popen(processes.walkbot("serve", "--port", str(port), "--workers", "2"), env=env,
+                                       cwd=processes.ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                processes.wait_healthy(port, serving, tmp_path / "serve.log")
+                assert [concern.post(port, SECRET) for concern in concerns] == [200] * REQUESTS
+                serving.send_signal(signal.SIGKILL)
+                serving.wait()
+                deadline = time.monotonic() + 60
+                while len(hooks.taken) < REQUESTS and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(1)
+            finally:
+                os.killpg(serving.pid, signal.SIGTERM)
+    with store.engine.connect() as conn:
+        stored = conn.scalar(text("SELECT count(*) FROM concerns"))
+    store.close()
+    assert stored == REQUESTS
+    assert set(hooks.taken) == {c.answered_by for c in concerns} and set(hooks.taken.values()) == {1}

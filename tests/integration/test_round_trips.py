@@ -1,0 +1,195 @@
+"""How many statements and round trips each kind of request costs, through the router as the console sends it,
+and that the count does not grow with the history a request should not read (issue 13).
+
+A round trip is any exchange with the database server: each statement, each transaction's start and end, and
+the liveness check PostgreSQL's pool makes as a connection is taken (pool_pre_ping). Counts, never timings:
+they are the same on every machine.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Iterator
+
+import pytest
+from sqlalchemy import event, insert
+
+from bot.chat.router import Walkbot
+from bot.domain.model import VisitKind, VisitStatus
+from bot.usecases import commands as c
+from storage import Store
+from storage.tables import VisitRow, VisitVisitorRow
+
+TOM, AMY, RACHEL = "U03TOM", "U04AMY", "U01HEAD"
+PROPOSE = '/visit propose @tom {day} P1 30m kind formal focus "questioning" feedback "after school"'
+
+
+@dataclass
+class Count:
+    statements: int = 0
+    round_trips: int = 0
+    rows: int = 0  # rows PostgreSQL returned to SELECTs (SQLite's driver does not say)
+
+
+@contextmanager
+def counting(store: Store) -> Iterator[Count]:
+    engine, count = store.engine, Count()
+    pinging = engine.pool._pre_ping
+
+    def statement(_conn, cursor, text, _parameters, _context, _many) -> None:
+        if text == "BEGIN IMMEDIATE":  # SQLite's transaction start (storage.db), counted with the others below
+            return
+        count.statements += 1
+        count.round_trips += 1
+
+    def rows(_conn, cursor, text, _parameters, _context, _many) -> None:
+        if text.lstrip().upper().startswith(("SELECT", "WITH")) and engine.dialect.name == "postgresql":
+            count.rows += max(cursor.rowcount, 0)
+
+    def transaction(_conn) -> None:
+        count.round_trips += 1
+
+    def checkout(*_args) -> None:
+        count.round_trips += pinging
+
+    listeners = [(engine, "before_cursor_execute", statement), (engine, "after_cursor_execute", rows),
+                 (engine, "begin", transaction), (engine, "commit", transaction), (engine, "rollback", transaction),
+                 (engine.pool, "checkout", checkout)]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        yield count
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+
+
+@pytest.fixture
+def bot(store, demo_config, clock) -> Walkbot:
+    from bot.usecases import roster
+
+    roster.load_school(demo_config, store.uow(), clock)
+    bot = Walkbot(uow_factory=store.uow, clock=clock)
+    assert bot.handle("/visit list", school_id=1, actor=RACHEL).ok  # the process has read the school once
+    return bot
+
+
+def seed_history(store: Store, teacher: str, visitor: str, count: int, start: datetime,
+                 status: VisitStatus = VisitStatus.HELD, step: timedelta = timedelta(days=1)) -> None:
+    """`count` visits to `teacher` from `visitor`, one per `step` from `start`, in bulk INSERTs."""
+    visits = [dict(school_id=1, teacher=teacher, proposer=visitor, kind=VisitKind.FORMAL.value, status=status.value,
+                   start_at=start + i * step, end_at=start + i * step + timedelta(minutes=30), minutes=30,
+                   focus="questioning", created_at=start)
+              for i in range(count)]
+    with store.engine.begin() as conn:
+        first = conn.execute(insert(VisitRow).returning(VisitRow.id), visits[:1]).scalar_one()
+        if count > 1:
+            conn.execute(insert(VisitRow), visits[1:])
+        conn.execute(insert(VisitVisitorRow), [dict(visit_id=first + i, chat_id=visitor, position=0)
+                                               for i in range(count)])
+
+
+def ask(bot: Walkbot, store: Store, text: str, actor: str) -> tuple[Count, str]:
+    with counting(store) as count:
+        reply = bot.handle(text, school_id=1, actor=actor)
+    assert reply.ok, reply.text
+    return count, reply.text
+
+
+def home(bot: Walkbot, store: Store, actor: str) -> Count:
+    with counting(store) as count:
+        reply = bot.run(c.ShowOverview(school_id=1, actor=actor))
+    assert reply.ok, reply.text
+    return count
+
+
+def proposed_id(text: str) -> int:
+    return int(re.search(r"#(\d+)", text).group(1))
+
+
+
+# What each kind of request costs, as the console sends it (the router reads the school to parse what was typed,
+# in a transaction of its own, then the use case works in one): statements, and round trips on each backend.
+# Propose: the school's version twice (the router's, the use case's), the people locked, the teacher's booked
+# visits, everyone's near the time, objections, the lessons; the visit, its visitors, its notices in one insert.
+# Agree: the versions, the visit (locked), the lessons, the locks, the same three reads, the visit changed, what
+# was pending about it superseded, the notices. Limits and list: the versions and one query. App Home: the version,
+# my visits, every cap counted in one aggregate, the walks, who can't be reached.
+COSTS = {
+    "sqlite": {"propose": (10, 14), "agree": (11, 15), "limits": (3, 7), "list": (3, 7), "home": (5, 7)},
+    "postgresql": {"propose": (10, 16), "agree": (11, 17), "limits": (3, 9), "list": (3, 9), "home": (5, 8)},
+}
+
+
+def test_each_kind_of_request_costs_the_statements_and_round_trips_pinned(bot, store):
+    seed_history(store, TOM, AMY, 2, datetime(2025, 9, 10, 9, 0, tzinfo=UTC))
+    costs = {}
+    costs["propose"], proposed = ask(bot, store, PROPOSE.format(day="2027-02-04"), RACHEL)
+    costs["agree"], agreed = ask(bot, store, f"/visit agree {proposed_id(proposed)}", TOM)
+    costs["limits"], limits = ask(bot, store, "/visit limits", TOM)
+    costs["list"], listed = ask(bot, store, "/visit list", TOM)
+    costs["home"] = home(bot, store, RACHEL)
+    assert agreed.startswith("Agreed:") and "1 of 3 observations" in limits
+    assert f"#{proposed_id(proposed)} formal visit" in listed
+    assert {kind: (c.statements, c.round_trips) for kind, c in costs.items()} == COSTS[store.engine.dialect.name]
+
+
+def test_the_school_is_parsed_once_a_process_and_read_again_only_when_it_changed(bot, store, monkeypatch):
+    from bot.domain import school as school_module
+    from storage.repos import schools
+
+    parsed = []
+    monkeypatch.setattr(schools, "parse_school_config",
+                        lambda *a, **k: parsed.append(1) or school_module.parse_school_config(*a, **k))
+    ask(bot, store, "/visit limits", TOM)
+    assert parsed == []  # the fixture's first request parsed it
+
+    ask(bot, store, '/visit staff add @U09NEW "Nia Lee" roles teacher', RACHEL)  # another process would see it at once
+    _, listed = ask(bot, store, "/visit limits @U09NEW", RACHEL)
+    assert parsed == [1] and "Nia Lee" in listed
+
+
+def test_a_proposal_to_a_teacher_with_400_visits_behind_them_costs_what_one_with_2_does(bot, store):
+    seed_history(store, TOM, AMY, 2, datetime(2024, 9, 10, 9, 0, tzinfo=UTC))
+    few, _ = ask(bot, store, PROPOSE.format(day="2027-02-04"), RACHEL)
+    seed_history(store, TOM, AMY, 398, datetime(2024, 9, 12, 9, 0, tzinfo=UTC), step=timedelta(hours=20))
+    many, _ = ask(bot, store, PROPOSE.format(day="2027-05-04"), RACHEL)
+    assert (many.statements, many.round_trips, many.rows) == (few.statements, few.round_trips, few.rows)
+
+
+def test_a_refused_proposal_offers_other_times_from_what_it_read_anyway(bot, store):
+    accepted, _ = ask(bot, store, PROPOSE.format(day="2027-02-04"), RACHEL)
+    with counting(store) as refused:
+        reply = bot.handle(PROPOSE.format(day="2027-02-04").replace("@tom", "@amy"), school_id=1, actor=TOM)
+    assert not reply.ok and "Nearest times that would be allowed" in reply.text  # Tom is busy then
+    assert refused.statements <= accepted.statements
+
+
+def test_slt_app_home_reads_as_many_rows_with_20000_visits_in_the_session_as_with_200(bot, store):
+    start = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
+    seed_history(store, TOM, AMY, 200, start, status=VisitStatus.AGREED, step=timedelta(days=1))
+    few, few_limits = home(bot, store, RACHEL), ask(bot, store, "/visit limits @tom", RACHEL)[0]
+    seed_history(store, TOM, AMY, 19_800, start + timedelta(minutes=30), status=VisitStatus.AGREED,
+                 step=timedelta(minutes=20))
+    many, many_limits = home(bot, store, RACHEL), ask(bot, store, "/visit limits @tom", RACHEL)[0]
+    assert (many.statements, many.round_trips, many.rows) == (few.statements, few.round_trips, few.rows)
+    assert (many_limits.statements, many_limits.rows) == (few_limits.statements, few_limits.rows)
+
+
+def test_a_staff_change_another_process_makes_is_seen_by_this_one_at_once(bot, store, store_url, clock):
+    from storage import open_store
+
+    ask(bot, store, "/visit list", TOM)  # this process has Tom's school and staff parsed
+    other = open_store(store_url)  # another process: its own engine, its own parsed schools
+    try:
+        theirs = Walkbot(uow_factory=other.uow, clock=clock)
+        assert theirs.handle('/visit staff add @U09NEW "Nia Lee" roles teacher', school_id=1, actor=RACHEL).ok
+        assert theirs.handle("/visit staff remove @tom", school_id=1, actor=RACHEL).ok
+    finally:
+        other.close()
+    _, limits = ask(bot, store, "/visit limits @U09NEW", RACHEL)
+    assert "Nia Lee" in limits
+    refused = bot.handle("/visit list", school_id=1, actor=TOM)
+    assert not refused.ok and "not on Durants Test School's staff list" in refused.text
