@@ -184,6 +184,9 @@ def _visits(store: Store, visits: list[tuple[int, str, str, datetime, VisitStatu
             conn.execute(insert(VisitVisitorRow), [dict(visit_id=visit_id, chat_id=visitor, position=0)
                                                    for visit_id, (_, _, visitor, _, _) in
                                                    zip(ids, visits[first:first + 5_000])])
+    if store.engine.dialect.name == "postgresql":  # the planner's statistics, as autovacuum keeps them for a school
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE visits, visit_visitors")
 
 
 def _kinds(school: _School, times: int) -> list[Cost]:

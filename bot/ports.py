@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Mapping, Protocol
 
 from bot.domain.model import (
     Concern,
@@ -20,6 +20,9 @@ from bot.domain.model import (
 from bot.domain.retention import RecordKind, Span
 from bot.domain.school import School, SchoolConfig, StaffSpec
 from bot.domain.timetable import Lesson
+
+if TYPE_CHECKING:  # bot.notices.delivery uses these protocols
+    from bot.notices.delivery import Outcome
 
 
 class Clock(Protocol):
@@ -125,9 +128,16 @@ class NoticeRepo(Protocol):
         """Pending notices due at or before `until`, oldest first."""
     def next_moment(self, until: datetime) -> datetime | None:
         """The earliest moment, up to `until`, at which a pending notice may be sent."""
-    def claim(self, now: datetime, worker: str, lease: timedelta, limit: int) -> tuple[str, list[Notice]]:
+    def claim(self, now: datetime, worker: str, lease: timedelta, limit: int, *,
+              skip_schools: Iterable[int] = ()) -> tuple[str, list[Notice]]:
         """Take up to `limit` due notices no one holds, for `lease` by the database's clock (one clock for every
-        dispatcher); never one another holds. Returns the claim's token and the notices."""
+        dispatcher); never one another holds, nor one of `skip_schools` (their installation said to wait).
+        Returns the claim's token and the notices."""
+    def settle(self, outcomes: Iterable[Outcome], token: str) -> set[int]:
+        """Record what became of these notices, in one statement, where `token` still holds them; the ids recorded."""
+    def digests_missing(self, kind: str, moments: Mapping[int, datetime]) -> list[tuple[int, str]]:
+        """(school id, chat id) of each active SLT member with no notice of `kind` due at or after their school's
+        moment: one query for every school."""
     def renew(self, notice_ids: Iterable[int], token: str, lease: timedelta) -> set[int]:
         """Extend the claim on these notices by `lease` from now; the ids it still holds."""
     # Recording an outcome: with the claim's token, only while the claim is still the notice's (False if not).

@@ -74,6 +74,7 @@ class Form:
     intro: str | None = None
     subjects: Mapping[Subject, str] | None = None  # what a broken rule is about -> the field that shows it
     defaults: Mapping[str, str] | None = None  # values a fresh form starts with
+    refreshes: frozenset[str] = frozenset()  # fields whose choice draws the form again (the teacher's lessons)
 
     def values(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         """What the form shows: its defaults, then whatever the person gave."""
@@ -140,7 +141,8 @@ def propose_form(school: School, lessons: Sequence[tuple[datetime, Lesson]] | No
                 intro="The class teacher is asked to agree. walkbot checks your school's agreement first.",
                 subjects=subjects,
                 defaults={"minutes": str(policy.default_visit_minutes), "kind": VisitKind.PEER.value,
-                          **({"cover": "no"} if lessons is not None else {})})
+                          **({"cover": "no"} if lessons is not None else {})},
+                refreshes=frozenset({"teacher"}) if lessons is not None else frozenset())
 
 
 def walk_form(school: School) -> Form:

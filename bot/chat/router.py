@@ -104,6 +104,16 @@ class Walkbot:
         except Exception as err:
             return _failure(err, school, "reading a command", typed=True)
 
+    def lessons(self, school, actor: str, teacher: str | None = None):
+        """What the propose form offers (bot.chat.forms.propose_form): the teacher's lessons that week, () until
+        the teacher is known, None where the school has no timetable (or it cannot be read now: the form is then
+        drawn as without one, and the core still checks every lesson rule when it is sent)."""
+        try:
+            return visits.week_lessons(c.ListLessons(school_id=school.id, actor=actor, teacher=teacher),
+                                       self.uow_factory(), self.clock)
+        except WalkbotError:
+            return None
+
     def run(self, cmd: c.Command, school=None, *, typed: bool = False) -> Reply:
         """Run an already-parsed command (buttons and modals build commands without text)."""
         try:

@@ -64,6 +64,7 @@ def register(app: App, walkbot: Walkbot, *, ack_first: bool = False) -> None:
     app.action(pressed(Verb.OPEN_PROPOSE))(**work(on.open_form))
     app.action(pressed(Verb.OPEN_WALK))(**work(on.open_form))
     app.view(m.PROPOSE)(on.propose_submitted)
+    app.block_action({"block_id": "teacher", "action_id": m.VALUE})(**work(on.teacher_chosen))
     app.action(pressed(Verb.PROPOSE_AT))(**work(on.propose_at))
     app.view(m.WALK)(on.walk_submitted)
     for verb in (Verb.AGREE, Verb.ACCEPT, Verb.WITHDRAW):
@@ -182,7 +183,7 @@ class Listeners:
             answer(response_type="ephemeral", **message(problem))
             return
         # Before an ack still to come, so that if Slack refuses (an expired trigger) the ack can say sorry.
-        client.views_open(trigger_id=command["trigger_id"], view=self._blank(form, school))
+        client.views_open(trigger_id=command["trigger_id"], view=self._blank(form, school, user))
         if not self.ack_first:
             ack()
 
@@ -214,7 +215,7 @@ class Listeners:
             else:
                 self._publish_home(client, school, user, flash=plain_text.render(problem))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=self._blank(form, school))
+        client.views_open(trigger_id=body["trigger_id"], view=self._blank(form, school, user))
 
     def _cannot_open(self, form: str, school: School, user: str) -> Card | None:
         """Why this person can't use this form (not on the staff list; a walk, not SLT), before they fill it in."""
@@ -225,9 +226,14 @@ class Listeners:
             return card(NOT_SLT_WALK, tone=Tone.PROBLEM)
         return None
 
-    @staticmethod
-    def _blank(form: str, school: School):
-        return m.propose_view(school) if form == m.PROPOSE else m.walk_view(school)
+    def _blank(self, form: str, school: School, user: str):
+        return m.propose_view(school, lessons=self.walkbot.lessons(school, user)) if form == m.PROPOSE \
+            else m.walk_view(school)
+
+    def _lessons(self, school: School, user: str, values: Mapping[str, Any]):
+        """What the propose form offers for the teacher chosen in it (Walkbot.lessons)."""
+        teacher = values.get("teacher")
+        return self.walkbot.lessons(school, user, f"@{teacher}" if isinstance(teacher, str) and teacher else None)
 
     def _try(self, school: School, build: Callable[[Mapping[str, Any]], c.Command], values: Mapping[str, Any],
              form: forms.Form) -> tuple[Reply | None, m.Trouble | None]:
@@ -239,15 +245,16 @@ class Listeners:
         reply = self.walkbot.run(cmd, school)
         return (reply, None) if reply.ok else (reply, m.trouble_from(reply, school, form))
 
-    def _propose(self, school: School, user: str, values: Mapping[str, Any]):
+    def _propose(self, school: School, user: str, values: Mapping[str, Any], lessons):
         return self._try(school, lambda v: forms.propose_command(v, school_id=school.id, actor=user), values,
-                         forms.propose_form(school))
+                         forms.propose_form(school, lessons))
 
     def propose_submitted(self, ack, view: dict, context) -> None:
-        school, values = context["school"], m.read_values(view)
-        reply, trouble = self._propose(school, context.user_id, values)
+        school, user, values = context["school"], context.user_id, m.read_values(view)
+        lessons = self._lessons(school, user, values)
+        reply, trouble = self._propose(school, user, values, lessons)
         if trouble:
-            ack(**trouble.ack(lambda t: m.propose_view(school, values, t)))
+            ack(**trouble.ack(lambda t: m.propose_view(school, values, t, lessons)))
         else:
             ack(response_action="update", view=m.done_view("Visit proposed", reply.card))
 
@@ -258,8 +265,19 @@ class Listeners:
         if clicked is None:
             return _unreadable("time button", action)
         (shown, values), school = clicked, context["school"]
-        reply, trouble = self._propose(school, context.user_id, values)
-        view = m.propose_view(school, values, trouble) if trouble else m.done_view("Visit proposed", reply.card)
+        lessons = self._lessons(school, context.user_id, values)
+        reply, trouble = self._propose(school, context.user_id, values, lessons)
+        view = m.propose_view(school, values, trouble, lessons) if trouble else m.done_view("Visit proposed", reply.card)
+        client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
+
+    def teacher_chosen(self, ack, body: dict, client: WebClient, context) -> None:
+        """In the propose form of a school with a timetable: the teacher chosen, the form offers their lessons."""
+        ack()
+        shown = body.get("view")
+        if not isinstance(shown, dict) or shown.get("callback_id") != m.PROPOSE or not isinstance(shown.get("id"), str):
+            return _unreadable("form", shown)
+        school, values = context["school"], m.read_values(shown)
+        view = m.propose_view(school, values, lessons=self._lessons(school, context.user_id, values))
         client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
 
     def walk_submitted(self, ack, view: dict, context) -> None:

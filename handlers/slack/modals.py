@@ -147,7 +147,7 @@ def _view(form: Form, values: Mapping[str, Any] | None, trouble: Trouble | None,
         problem = trouble.fields.get(f.id) if trouble else None
         hint = f"⚠️ {problem}" if problem else f.hint
         inputs.append(InputBlock(block_id=f.id, label=plain(f.label, LABEL_MAX), optional=f.optional,
-                                 element=_element(f, shown.get(f.id)),
+                                 element=_element(f, shown.get(f.id)), dispatch_action=f.id in form.refreshes,
                                  hint=plain(hint, HINT_MAX) if hint else None))
     if trouble and trouble.card:
         blocks += view_blocks(trouble.card, most=VIEW_BLOCKS_MAX - len(blocks) - len(inputs),
@@ -164,8 +164,10 @@ def done_view(title: str, said: Card) -> View:
 
 # --- the forms -------------------------------------------------------------------------------------------------------
 
-def propose_view(school: School, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:
-    return _view(forms.propose_form(school), values, trouble)
+def propose_view(school: School, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None,
+                 lessons=None) -> View:
+    """`lessons`: Walkbot.lessons, what a school with a timetable offers (None: no timetable)."""
+    return _view(forms.propose_form(school, lessons), values, trouble)
 
 
 def walk_view(school: School, values: Mapping[str, Any] | None = None, trouble: Trouble | None = None) -> View:

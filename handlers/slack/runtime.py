@@ -17,7 +17,6 @@ from bot.ports import Clock
 from handlers import redact
 from handlers.inbox import Inbox
 from handlers.slack.app import build_slack_app, slack_inbox
-from handlers.slack.oauth import oauth_settings
 from handlers.slack.settings import SettingsError, SlackSettings
 from handlers.wiring import build
 from storage.db import Store
@@ -46,7 +45,11 @@ def build_slack(*, settings: SlackSettings, clock: Clock, db_url: str | None = N
     if not settings.oauth:
         _check_bot_token(client, settings.api_url)
     walkbot, store = build(db_url=db_url or settings.database_url, clock=clock)
-    oauth = oauth_settings(settings=settings, engine=store.beside) if settings.oauth else None
+    oauth = None
+    if settings.oauth:  # only then the OAuth flow, its stores and the token cipher are loaded
+        from handlers.slack.oauth import oauth_settings
+
+        oauth = oauth_settings(settings=settings, engine=store.beside)
     installations = oauth.installation_store if oauth else None
     inbox = slack_inbox(walkbot=walkbot, store=store, client=client, installation_store=installations)
     app = build_slack_app(walkbot=walkbot, store=store, signing_secret=settings.signing_secret or "",

@@ -179,7 +179,7 @@ class Answers:
         if name is FormName.WALK and not who.result.person.is_slt:
             return NOT_SLT_WALK
         visit_id = visit_of(data.get("visit"))
-        form = _form(name, school, visit_id)
+        form = _form(name, school, visit_id, self._lessons(school, actor, name))
         if form is None:
             return UNREADABLE
         return form, self._draw(form, school, {}, None, {}, inline=inline, visit_id=visit_id)
@@ -189,6 +189,9 @@ class Answers:
         staff = self._staff(school) if form.name not in ANSWERING else ()
         return forms.card(form, values, refusal, problems, school=school, staff=staff, inline=inline,
                           visit_id=visit_id if form.name in ANSWERING else None)
+
+    def _lessons(self, school: School, actor: str, name: FormName | None):
+        return self.walkbot.lessons(school, actor) if name is FormName.PROPOSE else None
 
     def _staff(self, school: School):
         with self.uow_factory() as uow:
@@ -201,7 +204,7 @@ class Answers:
         pressed = verb_of(action_id)  # the form's own button, or one of the times it offers
         name = next((n for n in FormName if n.value == data.get("form")), None)
         visit_id = visit_of(data.get("visit"))
-        form = _form(name, school, visit_id) if name is not None else None
+        form = _form(name, school, visit_id, self._lessons(school, actor, name)) if name is not None else None
         if form is None or (pressed in AGAIN and AGAIN[pressed] is not name):
             return None, None, form
         values = read_values(data, form)
@@ -226,10 +229,11 @@ class Answers:
         return reply, self._draw(form, school, values, refusal, problems, inline=inline, visit_id=visit_id), form
 
 
-def _form(name: FormName | None, school: School, visit_id: int | None) -> Form | None:
-    """The form a name asks for; an answer's is about one visit, and without one it is no form of walkbot's."""
+def _form(name: FormName | None, school: School, visit_id: int | None, lessons=None) -> Form | None:
+    """The form a name asks for; an answer's is about one visit, and without one it is no form of walkbot's.
+    `lessons` (Walkbot.lessons): at a school with a timetable the propose form asks whether cover is arranged."""
     if name is FormName.PROPOSE:
-        return propose_form(school)
+        return propose_form(school, lessons)
     if name is FormName.WALK:
         return walk_form(school)
     if name in ANSWERING and visit_id is not None:

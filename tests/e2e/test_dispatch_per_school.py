@@ -154,5 +154,7 @@ def test_a_school_is_read_once_for_a_batch_of_its_notices_not_once_a_notice(stor
     transport = PerSchool(store.uow, slack=None, teams=None)
     # One sender: several at once may each read it the first time (a few reads, not one a notice).
     Dispatcher(store, transport, FixedClock(TUESDAY_10), Settings(worker="test", senders=1)).deliver_due()
-    # The dispatcher's own claim reads the school once; the transport once more, for all five.
-    assert len(reads) == 2
+    # The stored school.yml is read and parsed once for all five; what else touches the table is the check, once a
+    # transaction (the claim's, the transport's), that the school has not changed since (storage/repos/schools.py).
+    full = [r for r in reads if "schools.config" in r]
+    assert len(full) == 1 and len(reads) - len(full) <= 3, reads
