@@ -52,6 +52,7 @@ VISIT = re.compile(r"#(\d+)")
 class Count:
     statements: int = 0
     round_trips: int = 0
+    rows: int = 0  # rows PostgreSQL returned to SELECTs (SQLite's driver does not say)
 
 
 @contextmanager
@@ -66,6 +67,10 @@ def counting(store: Store) -> Iterator[Count]:
             count.statements += 1
             count.round_trips += 1
 
+    def rows(_conn, cursor, text, *_rest) -> None:
+        if text.lstrip().upper().startswith(("SELECT", "WITH")) and engine.dialect.name == "postgresql":
+            count.rows += max(cursor.rowcount, 0)
+
     def transaction(conn, *_rest) -> None:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             count.round_trips += 1
@@ -73,8 +78,8 @@ def counting(store: Store) -> Iterator[Count]:
     def checkout(*_args) -> None:
         count.round_trips += pinging
 
-    listeners = [(engine, "before_cursor_execute", statement), (engine, "begin", transaction),
-                 (engine, "commit", transaction), (engine, "rollback", transaction),
+    listeners = [(engine, "before_cursor_execute", statement), (engine, "after_cursor_execute", rows),
+                 (engine, "begin", transaction), (engine, "commit", transaction), (engine, "rollback", transaction),
                  (engine.pool, "checkout", checkout)]
     for target, name, listener in listeners:
         event.listen(target, name, listener)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from slack_limits import view_problems
 from slack_support import slack, standin, state, texts  # noqa: F401 (fixtures)
 
 from bot.domain.model import VisitStatus
@@ -21,6 +22,7 @@ def test_choosing_the_teacher_offers_their_lessons_and_one_is_proposed_with_cove
     import_demo_timetable(slack.store, "demo")
     assert slack.command(SAM, "").status == 200
     blank = slack.last("views.open").args["view"]
+    assert not view_problems(blank)  # within Slack's documented limits (the stand-in checks every view it is sent)
     fields = inputs(blank)
     assert fields["teacher"]["dispatch_action"] is True and "cover" in fields and "lesson" not in fields
 
@@ -32,6 +34,7 @@ def test_choosing_the_teacher_offers_their_lessons_and_one_is_proposed_with_cove
                "view": {"id": "V0", "hash": "h", **blank, "state": state(blank, chosen)}}
     assert slack._interact(payload).status == 200
     redrawn = slack.standin.wait_for("views.update")[0].args["view"]
+    assert not view_problems(redrawn)
     lesson = inputs(redrawn)["lesson"]["element"]
     offered = [(o["value"], o["text"]["text"]) for o in lesson["options"]]
     assert offered and all("Maths" in label and "room S12" in label for _, label in offered)  # Tom's lessons

@@ -8,14 +8,12 @@ they are the same on every machine.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Iterator
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
+from bench.costs import Count, counting  # the bench's own count, so that the page and these pins count alike
 from bot.chat.router import Walkbot
 from bot.domain.model import VisitKind, VisitStatus
 from bot.usecases import commands as c
@@ -24,46 +22,6 @@ from storage.tables import VisitRow, VisitVisitorRow
 
 TOM, AMY, RACHEL = "U03TOM", "U04AMY", "U01HEAD"
 PROPOSE = '/visit propose @tom {day} P1 30m kind formal focus "questioning" feedback "after school"'
-
-
-@dataclass
-class Count:
-    statements: int = 0
-    round_trips: int = 0
-    rows: int = 0  # rows PostgreSQL returned to SELECTs (SQLite's driver does not say)
-
-
-@contextmanager
-def counting(store: Store) -> Iterator[Count]:
-    engine, count = store.engine, Count()
-    pinging = engine.pool._pre_ping
-
-    def statement(_conn, cursor, text, _parameters, _context, _many) -> None:
-        if text == "BEGIN IMMEDIATE":  # SQLite's transaction start (storage.db), counted with the others below
-            return
-        count.statements += 1
-        count.round_trips += 1
-
-    def rows(_conn, cursor, text, _parameters, _context, _many) -> None:
-        if text.lstrip().upper().startswith(("SELECT", "WITH")) and engine.dialect.name == "postgresql":
-            count.rows += max(cursor.rowcount, 0)
-
-    def transaction(_conn) -> None:
-        count.round_trips += 1
-
-    def checkout(*_args) -> None:
-        count.round_trips += pinging
-
-    listeners = [(engine, "before_cursor_execute", statement), (engine, "after_cursor_execute", rows),
-                 (engine, "begin", transaction), (engine, "commit", transaction), (engine, "rollback", transaction),
-                 (engine.pool, "checkout", checkout)]
-    for target, name, listener in listeners:
-        event.listen(target, name, listener)
-    try:
-        yield count
-    finally:
-        for target, name, listener in listeners:
-            event.remove(target, name, listener)
 
 
 @pytest.fixture
