@@ -153,12 +153,13 @@ def _requests_section(requests: RequestCosts, figures: dict[str, float]) -> list
         "## Requests: SQL statements and round trips",
         "",
         "Each kind of request the ack benchmark sends, made in this process through the router as `walkbot serve`'s "
-        "workers make it (bot.chat.router.Walkbot, in one transaction a request as handlers.inbox works one; the "
-        "inbox's own two statements, taking the request and marking it worked, are left out; the App Home's "
-        "content is SLT's overview), on a PostgreSQL "
+        "workers make it (bot.chat.router.Walkbot), each kept in the inbox by another engine, as the acking "
+        "process keeps it, then taken and worked in one transaction as handlers.inbox works one (the inbox's "
+        "take reads the school's version with the request; the inbox's own two statements, taking the request "
+        "and recording it worked, are left out; the App Home's content is SLT's overview), on a PostgreSQL "
         "database of one school of 200 staff seeded as above (`bench/costs.py`). A round trip is any exchange with "
-        "the database: each statement, each transaction's start and end, the pool's liveness check as a connection "
-        "is taken. Counts are the same on any machine (tests/integration/test_round_trips.py pins them); the "
+        "the database: each statement, each transaction's start and end, the pool's liveness check when it hands "
+        "out a connection that lay idle. Counts are the same on any machine (tests/integration/test_round_trips.py pins them); the "
         "milliseconds are this machine's, the median of the timed requests, each a different person's. Bare Bolt "
         "makes none: it reads no database.",
         "",
@@ -200,9 +201,15 @@ def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[
             if requests.kind(kind).round_trips > most}
     if over:
         missed.append("- **Round trips per request** (" + ", ".join(f"{kind} {n}" for kind, n in over.items())
-                      + "). Each statement is a round trip, and a request still makes several: the school's "
-                      "version, the person, the visits a rule counts, the write and its notices. What would close it: "
-                      "the reads a rule needs in one query, and what a request writes in one statement each.")
+                      + "). Each statement is a round trip, and besides its transaction's start and end a "
+                      "change still makes several: the people it touches locked (a statement of its own, so that "
+                      "what the rules count next is read after the lock), the visits the rules count (one query), "
+                      "the teacher's objections, a savepoint's begin and release around the write (so a part that "
+                      "fails undoes only itself), the visit, its visitors and its notices; the App Home reads the "
+                      "person's visits, the caps' counts, the walks and who can't be reached in a query each. "
+                      "What would close it: the objections read with the visits, the visit and its visitors "
+                      "written in one statement (PostgreSQL's data-modifying WITH), and the App Home's four reads "
+                      "in one.")
     if figures["dispatch"] > 1:
         missed.append("- **Dispatch round trips.** More than one a notice: claims come in 100s (`--batch`); a larger "
                       "batch spreads each claim's statements over more notices.")
@@ -213,8 +220,11 @@ def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[
         missed.append("- **A refused proposal.** Looking for other times checks each candidate in Python against "
                       "what was read; more candidates than needed are tried.")
     if figures["home growth"] > 1.5:
-        missed.append("- **SLT's App Home.** Its overview reads the session's visits, not counts of them: an "
-                      "aggregate query per figure would read only what it shows.")
+        missed.append("- **SLT's App Home.** It reads only what it shows (the soonest ten of each kind of the "
+                      "person's own visits, `visit list` for the rest), but every teacher's counts against the "
+                      "caps are an aggregate over the session's visits, which the database still reads row by row. "
+                      "What would close it: counts kept per teacher, kind and session, updated in the transaction "
+                      "that books or cancels a visit.")
     if requests.digest_tick.statements > 2:
         missed.append("- **The digest tick.** It reads more than the schools' versions and one query for the "
                       "missing digests.")

@@ -69,16 +69,18 @@ class VisitRepo(Protocol):
         """lock=True: hold the visit until commit, so two changes to it run one after the other."""
     def update(self, visit: Visit) -> None: ...
     def add_note(self, school_id: int, visit_id: int, note: Note) -> None: ...
-    def for_teacher(
-        self, school_id: int, teacher: str, start: datetime, end: datetime, statuses: Iterable[VisitStatus]
-    ) -> list[Visit]:
-        """Visits to this teacher starting in [start, end)."""
+    def for_plan(self, school_id: int, teacher: str, span: tuple[datetime, datetime], booked: Iterable[VisitStatus],
+                 people: Iterable[str], near: tuple[datetime, datetime],
+                 busy: Iterable[VisitStatus]) -> tuple[list[Visit], list[Visit]]:
+        """What the rules read for a plan, in one query: the visits to `teacher` starting in `span` with a status in
+        `booked`, and the visits where any of `people` is teacher or visitor overlapping `near` with one in `busy`."""
     def involving(
         self, school_id: int, people: Iterable[str], start: datetime, end: datetime, statuses: Iterable[VisitStatus]
     ) -> list[Visit]:
         """Visits where any of `people` is teacher or visitor, overlapping [start, end)."""
-    def of_person(self, school_id: int, chat_id: str, since: datetime) -> list[Visit]:
-        """Visits where this person is teacher or visitor, starting at or after `since`, soonest first."""
+    def of_person(self, school_id: int, chat_id: str, since: datetime, *, each: int | None = None) -> list[Visit]:
+        """Visits where this person is teacher or visitor, starting at or after `since`, soonest first; with
+        `each`, only the soonest `each` of each status as teacher and of each as visitor."""
     def booked_by_teacher(self, school_id: int, teachers: Iterable[str], start: datetime,
                           end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
         """Booked visits to these teachers starting in [start, end]: per teacher and kind, how many and their

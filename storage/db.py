@@ -1,18 +1,21 @@
 """Opening the database: engine settings per backend, migrations, and the unit-of-work factory."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import sessionmaker
 
 from storage.migrate import migrate
-from storage.uow import PartOfRequest, SqlAlchemyUnitOfWork
+from storage.uow import PartOfRequest, SqlAlchemyUnitOfWork, watch_writes
 
 SQLITE_BUSY_SECONDS = 30
+IDLE_PING_SECONDS = 10.0  # a pooled connection idle this long is checked before use (_ping_when_idle)
+LAST_USED, PINGED = "walkbot_last_used", "walkbot_pinged"  # pool record info: when it was handed back; pinged now
 _BESIDE = "walkbot_beside"
 
 
@@ -23,7 +26,30 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(parsed)
     if parsed.drivername in ("postgres", "postgresql"):  # hosts hand out postgres://; psycopg 3 is what we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)  # see _sqlite_engine
+    engine = create_engine(parsed, hide_parameters=True)  # hide_parameters: see _sqlite_engine
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection is alive as it is taken, if it has lain idle: a server restarted meanwhile
+    would otherwise fail the next request. A connection used a moment ago is not asked (a round trip each
+    request); if the server went in that moment, the request fails as unreachable, and the pool, told of the
+    disconnect, replaces every connection older than it."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _used(_dbapi_connection, record) -> None:
+        record.info[LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _taken(dbapi_connection, record, _proxy) -> None:
+        last = record.info.get(LAST_USED)
+        record.info[PINGED] = last is not None and time.monotonic() - last >= IDLE_PING_SECONDS
+        if record.info[PINGED]:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except engine.dialect.loaded_dbapi.Error as error:
+                raise exc.InvalidatePoolError() from error  # the pool reconnects, and replaces the older ones
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -57,6 +83,7 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        watch_writes(self._sessions)
         self._each_statement = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"),
                                             expire_on_commit=False)
         # The request this thread is working on, if any: its units of work share one transaction.

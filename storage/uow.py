@@ -1,6 +1,7 @@
 """The unit of work: one transaction, the repositories that share it, and what a lost database means."""
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -92,7 +93,10 @@ class SqlAlchemyUnitOfWork:
 
 class PartOfRequest(SqlAlchemyUnitOfWork):
     """A unit of work inside a request's one transaction (storage.db.Store.request): its commit keeps its
-    changes for the request's own commit, and leaving it uncommitted undoes only its changes (a savepoint)."""
+    changes for the request's own commit, and leaving it uncommitted undoes only its changes.
+
+    The undoing is a savepoint, begun only as the part first writes (watch_writes): most parts only read, and
+    a savepoint costs two round trips to begin and end."""
 
     def __init__(self, request: SqlAlchemyUnitOfWork):
         super().__init__(None)
@@ -104,24 +108,61 @@ class PartOfRequest(SqlAlchemyUnitOfWork):
             raise RuntimeError("this unit of work is already open; pass it on rather than entering it again")
         self.session = self._request.session
         self._repos()
-        self._part = self.session.begin_nested()
+        self.session.info[_PART] = self
         return self
 
+    def writing(self) -> None:
+        """About to write: from here on, what this part writes can be undone alone."""
+        if self._part is None:
+            self._part = self.session.begin_nested()
+
     def __exit__(self, exc_type, error, tb) -> None:
-        part, self._part, self.session = self._part, None, None
+        session = self.session
         try:
-            if part.is_active:
-                part.rollback()
+            if self._part is None and (session.new or session.dirty or session.deleted):
+                session.flush()  # changes never sent: sent inside a savepoint (writing), to be undone with it
+            if self._part is not None and self._part.is_active:
+                self._part.rollback()
         except Exception as rollback_error:
             if error is None:
                 error = rollback_error
                 if not _unreachable(error):
                     raise
+        finally:
+            self._part, self.session = None, None
+            session.info.pop(_PART, None)
         if _unreachable(error):
             # The request's transaction is lost with its connection, whatever the use case makes of this.
             self._request.unreachable = True
             raise Unavailable(UNAVAILABLE) from error
 
     def commit(self) -> None:
-        self._part.commit()
-        self._part = self.session.begin_nested()
+        if self._part is not None:
+            self._part.commit()
+            self._part = None
+        elif self.session.new or self.session.dirty or self.session.deleted:
+            self.session.flush()  # as a commit would: kept for the request's own commit
+            self._part.commit()
+            self._part = None
+
+
+_PART = "walkbot_part"  # Session.info key: the part of a request now open on that session
+
+
+def watch_writes(sessions: sessionmaker[Session]) -> None:
+    """Begin an open part's savepoint before the first statement that writes, by the ORM's flush or by a
+    DML statement (storage's repositories write no other way)."""
+
+    def before_flush(session: Session, _context, _instances) -> None:
+        if (part := session.info.get(_PART)) is not None:
+            part.writing()  # the flush is under way, so the savepoint does not flush again
+
+    def before_statement(state) -> None:
+        if (state.is_insert or state.is_update or state.is_delete) and (
+                part := state.session.info.get(_PART)) is not None and part._part is None:
+            if state.session.new or state.session.dirty or state.session.deleted:
+                state.session.flush()  # the pending changes too belong after the savepoint (before_flush)
+            part.writing()
+
+    event.listen(sessions, "before_flush", before_flush)
+    event.listen(sessions, "do_orm_execute", before_statement)

@@ -7,7 +7,7 @@ from bot.domain.school import School
 from bot.domain.words import visit_line, walk_line, when_text
 from bot.notices.delivery import Reach
 from bot.reply.actions import teacher_answers, visitor_answers
-from bot.reply.card import Action, Card, Say, Section, Style, Verb
+from bot.reply.card import Action, Card, Say, Section, Style, Verb, line
 from bot.usecases.results import Overview, Unreached, VisitList
 
 # Whom walkbot cannot reach yet, and how the school puts it right; their messages wait meanwhile.
@@ -43,9 +43,11 @@ def visit_sections(result: VisitList, me: str | None = None) -> tuple[Section, .
     awaiting = ([Section("Awaiting your answer:")] + [awaiting_answer(result.school, v, result.names, me)
                                                      for v in result.awaiting_me]
                 if me and result.awaiting_me else listed("Awaiting your answer:", result.awaiting_me))
+    more = [] if result.complete else [Section(lines=(line("Only the soonest are shown here: say ", Say("visit list"),
+                                                           " for all your visits."),))]
     return tuple(awaiting + listed("Awaiting an answer from others:", result.awaiting_others)
                  + listed("Coming up:", result.upcoming)
-                 + listed("Dialogue or record still to agree:", result.follow_up))
+                 + listed("Dialogue or record still to agree:", result.follow_up) + more)
 
 
 def overview_card(result: Overview, flash: str | None = None) -> Card:

@@ -83,22 +83,55 @@ def read_text(text: str, staff: tuple[Staff, ...]) -> Reading:
 
 def names_staff(text: str, staff: tuple[Staff, ...]) -> Reading | None:
     """The member of staff `text` names, if any: by full name, @handle, possessive (tom's, Baker's), or a first
-    name or surname written as a name (capitalised), which a lower-case common word is not."""
-    tokens = [t.replace("’", "'") for t in _WORD.findall(text)]
-    for person in staff:
-        if re.search(rf"(?<!\w){re.escape(person.name)}(?!\w)", text, re.I):
+    name or surname written as a name (capitalised), which a lower-case common word is not. The first of the
+    staff list that the text names, by the first of those ways that does."""
+    folded = text.casefold()
+    for person in staff:  # a substring test first: the word-bounded search only where the name occurs at all
+        if person.name.casefold() in folded and re.search(rf"(?<!\w){re.escape(person.name)}(?!\w)", text, re.I):
             return Reading(About.PERSON, person.name, person)
-    for person in staff:
-        parts = {p for p in person.name.split() if len(p) > 1}
-        handles = {h.lower() for h in (person.handle, person.chat_id) if h}
-        for token in tokens:
-            bare = token.rstrip(".").removesuffix("'s").removesuffix("'")
-            possessive = bare != token
-            if (token.startswith("@") and bare[1:].lower() in handles) \
-                    or (possessive and bare.lower() in {p.lower() for p in parts} | handles) \
-                    or bare in parts:
-                return Reading(About.PERSON, token, person)
-    return None
+    index = _index(staff)
+    named: tuple[int, int, str] | None = None  # (place on the staff list, place in the text, the token)
+    for place, token in enumerate(t.replace("’", "'") for t in _WORD.findall(text)):
+        bare = token.rstrip(".").removesuffix("'s").removesuffix("'")
+        possessive = bare != token
+        found = [index.parts.get(bare)]
+        if token.startswith("@"):
+            found.append(index.handles.get(bare[1:].lower()))
+        if possessive:
+            found += [index.folded_parts.get(bare.lower()), index.handles.get(bare.lower())]
+        first = min((n for n in found if n is not None), default=None)
+        if first is not None and (named is None or first < named[0]):
+            named = (first, place, token)
+    return None if named is None else Reading(About.PERSON, named[2], staff[named[0]])
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Where on a staff list each name part and handle first appears."""
+
+    parts: dict[str, int]  # a first name or surname as written
+    folded_parts: dict[str, int]  # ...in lower case
+    handles: dict[str, int]  # a handle or chat id, lower case
+
+
+_indexes: dict[int, tuple[tuple[Staff, ...], _Index]] = {}  # by the staff list's identity: a process keeps its list
+
+
+def _index(staff: tuple[Staff, ...]) -> _Index:
+    kept = _indexes.get(id(staff))
+    if kept is not None and kept[0] is staff:
+        return kept[1]
+    index = _Index({}, {}, {})
+    for n, person in enumerate(staff):
+        for part in (p for p in person.name.split() if len(p) > 1):
+            index.parts.setdefault(part, n)
+            index.folded_parts.setdefault(part.lower(), n)
+        for handle in (h.lower() for h in (person.handle, person.chat_id) if h):
+            index.handles.setdefault(handle, n)
+    if len(_indexes) >= 16:  # a few schools' lists at a time; an old one is read again if it comes back
+        _indexes.clear()
+    _indexes[id(staff)] = (staff, index)
+    return index
 
 
 def _clauses(text: str) -> list[list[str]]:

@@ -79,13 +79,27 @@ def open_scope(uow: UnitOfWork, cmd: c.Command, clock: Clock) -> Scope:
     if found is None:
         raise NotFound("This workspace is not linked to a school yet: ask your IT lead to load school.yml.")
     school, everyone = found
-    staff = tuple(s for s in everyone if s.active)
+    staff = _active(everyone)
     actor = next((s for s in staff if s.chat_id == cmd.actor), None)
     if actor is None:
         slt = [s.name for s in staff if s.is_slt]
         raise NotAllowed(f"You're not on {school.name}'s staff list in walkbot, so I can't act for you. "
                          f"Ask {' or '.join(slt[:2]) or 'SLT'} to add you.")
     return Scope(uow, school, actor, staff, clock.now(), tuple(s for s in everyone if not s.active))
+
+
+_actives: dict[int, tuple[tuple[Staff, ...], tuple[Staff, ...]]] = {}
+
+
+def _active(everyone: tuple[Staff, ...]) -> tuple[Staff, ...]:
+    """Who is on the list now, as one tuple for as long as the process keeps the school's list (`everyone`, kept
+    by storage until the school changes), so that what is worked out from it once (bot.rules.focus) is kept too."""
+    kept = _actives.get(id(everyone))
+    if kept is None or kept[0] is not everyone:
+        if len(_actives) >= 16:  # a few schools at a time; another is filtered again when it comes back
+            _actives.clear()
+        kept = _actives[id(everyone)] = everyone, tuple(s for s in everyone if s.active)
+    return kept[1]
 
 
 def visit_for(scope: Scope, visit_id: int, *, lock: bool = True) -> Visit:
@@ -111,9 +125,11 @@ def facts_for(scope: Scope, plan: rules.VisitPlan, statuses=BUSY_STATUSES, cover
     span_start = cal.at(min((s.start for s in sessions), default=cal.local(first).date()), cal.day_start) - timedelta(days=1)
     span_end = cal.at(max((s.end for s in sessions), default=cal.local(last).date()), cal.day_end) + timedelta(days=1)
     people = plan_people(plan)
+    booked, busy = uow.visits.for_plan(sid, plan.teacher.chat_id, (span_start, span_end), BOOKED_STATUSES,
+                                       people, (first, last), statuses)
     return rules.Facts(
-        teacher_booked=tuple(uow.visits.for_teacher(sid, plan.teacher.chat_id, span_start, span_end, BOOKED_STATUSES)),
-        busy=tuple(uow.visits.involving(sid, people, first, last, statuses)),
+        teacher_booked=tuple(booked),
+        busy=tuple(busy),
         objections=tuple(uow.objections.for_teacher(sid, plan.teacher.chat_id)),
         staff=scope.staff,
         timetable=timetable_for(scope, people, cover),

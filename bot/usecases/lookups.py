@@ -1,6 +1,7 @@
 """Looking things up: one visit, my visits, and the allowance used against each cap."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import time, timedelta
 from typing import Sequence
@@ -33,24 +34,30 @@ def list_visits(cmd: c.ListVisits, uow: UnitOfWork, clock: Clock) -> VisitList:
         return my_visits(open_scope(uow, cmd, clock))
 
 
-def my_visits(scope: Scope) -> VisitList:
-    """The asker's visits from a month ago on, by what each waits for."""
+def my_visits(scope: Scope, *, shown: int | None = None) -> VisitList:
+    """The asker's visits from a month ago on, by what each waits for; with `shown`, only the soonest that many
+    of each (the App Home's glance), read without the rest."""
     me = scope.actor.chat_id
-    mine = scope.uow.visits.of_person(scope.school.id, me, scope.now - timedelta(days=30))
+    mine = scope.uow.visits.of_person(scope.school.id, me, scope.now - timedelta(days=30),
+                                      each=None if shown is None else shown + 1)
 
     def waits_for_me(v: Visit) -> bool:
         return (v.status is VisitStatus.PROPOSED and v.teacher == me) or (
             v.status is VisitStatus.COUNTERED and me in v.visitors)
 
-    return VisitList(
-        school=scope.school, names=scope.names,
-        awaiting_me=tuple(v for v in mine if waits_for_me(v) and v.start > scope.now),
-        awaiting_others=tuple(v for v in mine if v.status in OPEN_STATUSES and not waits_for_me(v)
-                              and v.start > scope.now),
-        upcoming=tuple(v for v in mine if v.status is VisitStatus.AGREED and v.end > scope.now),
-        follow_up=tuple(v for v in mine if v.status is VisitStatus.HELD and not v.record_agreed
-                        and not (v.kind is VisitKind.PEER and scope.school.policy.peer_visits_date_only)),
+    sections = (
+        tuple(v for v in mine if waits_for_me(v) and v.start > scope.now),
+        tuple(v for v in mine if v.status in OPEN_STATUSES and not waits_for_me(v) and v.start > scope.now),
+        tuple(v for v in mine if v.status is VisitStatus.AGREED and v.end > scope.now),
+        tuple(v for v in mine if v.status is VisitStatus.HELD and not v.record_agreed
+              and not (v.kind is VisitKind.PEER and scope.school.policy.peer_visits_date_only)),
     )
+    if shown is None:
+        return VisitList(scope.school, scope.names, *sections)
+    # A status as teacher or as visitor with one more than `shown` read: there are more than were read.
+    groups = Counter((v.status, v.teacher == me) for v in mine)
+    complete = max(groups.values(), default=0) <= shown and all(len(part) <= shown for part in sections)
+    return VisitList(scope.school, scope.names, *(part[:shown] for part in sections), complete=complete)
 
 
 def show_limits(cmd: c.ShowLimits, uow: UnitOfWork, clock: Clock) -> Allowance:

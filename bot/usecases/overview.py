@@ -13,11 +13,14 @@ from bot.usecases.kernel import Scope, open_scope
 from bot.usecases.results import Overview, TeacherCounts, Unreached
 
 
+SHOWN = 10  # visits of each kind at a glance; `visit list` has them all
+
+
 def show_overview(cmd: c.ShowOverview, uow: UnitOfWork, clock: Clock) -> Overview:
     # What the list and limits commands say, read in one transaction, so the overview never disagrees with them.
     with uow:
         scope = open_scope(uow, cmd, clock)
-        visits = lookups.my_visits(scope)
+        visits = lookups.my_visits(scope, shown=SHOWN)
         session = lookups.this_session(scope)
         # SLT's counts for every teacher and the asker's own allowance, from the one query that counts them.
         teachers = [s for s in scope.staff if s.has(Role.TEACHER)] if scope.actor.is_slt else []

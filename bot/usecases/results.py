@@ -78,6 +78,7 @@ class VisitList:
     awaiting_others: tuple[Visit, ...]
     upcoming: tuple[Visit, ...]
     follow_up: tuple[Visit, ...]  # held visits whose dialogue or record is still to do
+    complete: bool = True  # False: only the soonest of a section are here (the App Home's), `visit list` has all
 
 
 @dataclass(frozen=True)

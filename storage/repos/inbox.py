@@ -16,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.tables import InboxRow
+from storage.repos.schools import version_read
+from storage.tables import InboxRow, SchoolRow
 
 NOTIFY_CHANNEL = "walkbot_inbox"  # what workers LISTEN on (handlers.inbox)
 # A request whose work fails this many times (a bug, not the database) is given up and its person told.
@@ -61,8 +62,18 @@ class SqlInboxRepo:
         return _kept(row) if row else None
 
     def next_to_work(self, surface: str) -> Kept | None:
-        """The oldest request waiting to be worked, held until this transaction ends."""
-        return self._first(surface, "pending")
+        """The oldest request waiting to be worked, held until this transaction ends. Its school's version is read
+        with it, so the request's own reads of the school (storage.repos.schools) cost no statement more."""
+        found = self.session.execute(
+            select(InboxRow, SchoolRow.updated_at).outerjoin(SchoolRow, SchoolRow.id == InboxRow.school_id)
+            .where(InboxRow.surface == surface, InboxRow.status == "pending")
+            .order_by(InboxRow.id).limit(1).with_for_update(of=InboxRow, skip_locked=True)).first()
+        if found is None:
+            return None
+        row, version = found
+        if version is not None:
+            version_read(self.session, row.school_id, version)
+        return _kept(row)
 
     def next_to_answer(self, surface: str) -> Kept | None:
         """The oldest request worked and not yet answered, held until this transaction ends."""

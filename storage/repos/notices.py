@@ -124,10 +124,13 @@ class SqlNoticeRepo:
         return _notice_from_row(row)
 
     def add_all(self, notices: Iterable[Notice]) -> None:
-        """All of a change's notices in one multi-row INSERT."""
+        """All of a change's notices in one multi-row INSERT. Given as many rows, not as `.values(rows)`, so the
+        statement is compiled once a process (SQLAlchemy's insertmanyvalues, which RETURNING selects, writes the
+        rows into one INSERT) rather than once a change."""
         rows = [_columns(notice) for notice in notices]
         if rows:
-            self.session.execute(insert(NoticeRow.__table__).values(rows))
+            table = NoticeRow.__table__
+            self.session.execute(insert(table).returning(table.c.id), rows)
 
     def add_once(self, notice: Notice) -> Notice | None:
         """Add it unless a notice of this kind, to this recipient, due at this moment (or deferred from it) was

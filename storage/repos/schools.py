@@ -27,6 +27,9 @@ class _Parsed:
     version: datetime
     school: School
     staff: tuple[Staff, ...] | None = None
+    # False once a read found it has no lessons at this version (an import that gives it its first moves the
+    # version); None until a read asks.
+    timetabled: bool | None = None
 
 
 # Per database (engine), per school id. Parsing school.yml is most of what reading a school costs, so a process
@@ -54,6 +57,36 @@ def _keep(session: Session, school_id: int, parsed: _Parsed) -> None:
 def _written(session: Session, school_id: int) -> None:
     session.info.setdefault(_CHANGED, set()).add(school_id)
     session.info.get(_SEEN, {}).pop(school_id, None)
+
+
+def version_read(session: Session, school_id: int, version: datetime) -> None:
+    """This transaction read the school's version with a statement of its own (the inbox's take): if this process
+    parsed the school at that version, the transaction's reads of the school need not ask again."""
+    kept = _kept(session, school_id)
+    if kept is not None and kept.version == version and school_id not in session.info.get(_CHANGED, ()):
+        session.info.setdefault(_SEEN, {})[school_id] = session.get_transaction(), kept
+
+
+def _seen_now(session: Session, school_id: int) -> _Parsed | None:
+    transaction, parsed = session.info.get(_SEEN, {}).get(school_id, (None, None))
+    return parsed if transaction is not None and transaction is session.get_transaction() else None
+
+
+def timetabled(session: Session, school_id: int) -> bool:
+    """Whether the school may have lessons at the version this transaction read: False only when an earlier read
+    at that version found none (then nothing need ask again)."""
+    parsed = _seen_now(session, school_id)
+    return parsed is None or parsed.timetabled is not False
+
+
+def has_no_lessons(session: Session, school_id: int) -> None:
+    """A read in this transaction found the school has no lessons: so it is at the version this transaction read
+    (lessons come with a new version), and this process need not ask again until that changes."""
+    parsed = _seen_now(session, school_id)
+    if parsed is not None and school_id not in session.info.get(_CHANGED, ()):
+        parsed = replace(parsed, timetabled=False)
+        _keep(session, school_id, parsed)
+        session.info[_SEEN][school_id] = session.get_transaction(), parsed
 
 
 def school_changed(session: Session, school_id: int) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.timetable import Lesson
 from bot.ports import Changes, ImportedStaff, Listed
-from storage.repos.schools import FROM_CHAT, FROM_FILE, _roles_text, school_changed
+from storage.repos.schools import FROM_CHAT, FROM_FILE, _roles_text, has_no_lessons, school_changed, timetabled
 from storage.tables import StaffRow, TimetableLessonRow, VisitCoverRow
 
 # Where a staff row comes from when an import wrote it: school.yml re-loads leave it be (they retire only their own).
@@ -33,13 +33,18 @@ class SqlTimetableRepo:
     def lessons(self, school_id: int, chat_ids: Iterable[str]) -> list[Lesson] | None:
         """In one query: these people's lessons, and one lesson of the school's, whoever's, to tell a school with a
         timetable (a list, empty if they teach nothing) from one without (None)."""
+        if not timetabled(self.session, school_id):
+            return None
         people = sorted(set(chat_ids))
         any_one = select(func.min(TimetableLessonRow.id)).where(TimetableLessonRow.school_id == school_id)
         rows = self.session.scalars(select(TimetableLessonRow).where(
             TimetableLessonRow.school_id == school_id,
             or_(TimetableLessonRow.chat_id.in_(people), TimetableLessonRow.id == any_one.scalar_subquery()))
             .order_by(TimetableLessonRow.chat_id, TimetableLessonRow.day, TimetableLessonRow.start_time)).all()
-        return [_lesson(r) for r in rows if r.chat_id in people] if rows else None
+        if not rows:
+            has_no_lessons(self.session, school_id)
+            return None
+        return [_lesson(r) for r in rows if r.chat_id in people]
 
     def replace(self, school_id: int, lessons: Iterable[Lesson]) -> Changes:
         """The school's timetable becomes `lessons`: rows that did not change are left as they are."""
@@ -62,6 +67,8 @@ class SqlTimetableRepo:
         for row in rows.values():
             self.session.delete(row)
             changes.removed += 1
+        if changes.added or changes.removed:
+            school_changed(self.session, school_id)  # whether it has lessons is read with the school
         self.session.flush()
         return changes
 

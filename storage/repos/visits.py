@@ -6,7 +6,21 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import ColumnElement, CompoundSelect, Row, delete, func, insert, literal, select, union, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot.domain.model import BOOKED_STATUSES, Note, Visit, VisitKind, VisitStatus
@@ -171,28 +185,39 @@ class SqlVisitRepo:
         if added.first() is None:
             raise NotFound(f"There is no visit number {visit_id}.")
 
-    def for_teacher(
-        self, school_id: int, teacher: str, start: datetime, end: datetime, statuses: Iterable[VisitStatus]
-    ) -> list[Visit]:
-        """Visits to this teacher starting in [start, end): a range on ix_visits_teacher_school_id_start_at."""
-        return self._visits(
-            VisitRow.school_id == school_id,
-            VisitRow.teacher == teacher,
-            VisitRow.start_at >= start,
-            VisitRow.start_at < end,
-            VisitRow.status.in_(_statuses(statuses)),
-        )
+    def for_plan(self, school_id: int, teacher: str, span: tuple[datetime, datetime], booked: Iterable[VisitStatus],
+                 people: Iterable[str], near: tuple[datetime, datetime],
+                 busy: Iterable[VisitStatus]) -> tuple[list[Visit], list[Visit]]:
+        """What the rules read for a plan, in one query: the visits to `teacher` starting in `span` with a status in
+        `booked`, and the visits where any of `people` is teacher or visitor overlapping `near` with one in `busy`."""
+        to_teacher = (VisitRow.school_id == school_id, VisitRow.teacher == teacher, VisitRow.start_at >= span[0],
+                      VisitRow.start_at < span[1], VisitRow.status.in_(_statuses(booked)))
+        people = sorted(set(people))
+        overlapping = _overlapping(near, busy)
+        as_teacher, as_visitor = _involving(school_id, people, *overlapping)
+        ids = union(select(VisitRow.id).where(*to_teacher), as_teacher, as_visitor)
+        visiting = select(VisitVisitorRow.visit_id).where(VisitVisitorRow.chat_id.in_(people))
+        involved = and_(*overlapping, or_(VisitRow.teacher.in_(people), VisitRow.id.in_(visiting)))
+        rows = self.session.execute(_READ.add_columns(and_(*to_teacher).label("to_teacher"),
+                                                      involved.label("involved"))
+                                    .where(VisitRow.id.in_(ids)).order_by(VisitRow.start_at, VisitRow.id))
+        found = [(_visit_from_row(row), row.to_teacher, row.involved) for row in rows]
+        return [visit for visit, yes, _ in found if yes], [visit for visit, _, yes in found if yes]
 
     def involving(
         self, school_id: int, people: Iterable[str], start: datetime, end: datetime, statuses: Iterable[VisitStatus]
     ) -> list[Visit]:
         """Visits where any of `people` is teacher or visitor, overlapping [start, end)."""
-        overlapping = (VisitRow.start_at > start - LONGEST_VISIT, VisitRow.start_at < end, VisitRow.end_at > start,
-                       VisitRow.status.in_(_statuses(statuses)))
-        return self._visits(VisitRow.id.in_(_ids_involving(school_id, people, *overlapping)))
+        return self._visits(VisitRow.id.in_(_ids_involving(school_id, people, *_overlapping((start, end), statuses))))
 
-    def of_person(self, school_id: int, chat_id: str, since: datetime) -> list[Visit]:
-        return self._visits(VisitRow.id.in_(_ids_involving(school_id, [chat_id], VisitRow.start_at >= since)))
+    def of_person(self, school_id: int, chat_id: str, since: datetime, *, each: int | None = None) -> list[Visit]:
+        mine = _ids_involving(school_id, [chat_id], VisitRow.start_at >= since)
+        if each is None:
+            return self._visits(VisitRow.id.in_(mine))
+        ranked = select(VisitRow.id, func.row_number().over(
+            partition_by=(VisitRow.status, VisitRow.teacher == chat_id),
+            order_by=(VisitRow.start_at, VisitRow.id)).label("place")).where(VisitRow.id.in_(mine)).subquery()
+        return self._visits(VisitRow.id.in_(select(ranked.c.id).where(ranked.c.place <= each)))
 
     def booked_by_teacher(self, school_id: int, teachers: Iterable[str], start: datetime,
                           end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
@@ -213,12 +238,22 @@ class SqlVisitRepo:
         return [_visit_from_row(r) for r in rows]
 
 
-def _ids_involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool]) -> CompoundSelect:
-    # A union, not an OR, so each half has its own index: teachers ix_visits_teacher_school_id_start_at;
+def _overlapping(span: tuple[datetime, datetime], statuses: Iterable[VisitStatus]) -> tuple[ColumnElement[bool], ...]:
+    start, end = span
+    return (VisitRow.start_at > start - LONGEST_VISIT, VisitRow.start_at < end, VisitRow.end_at > start,
+            VisitRow.status.in_(_statuses(statuses)))
+
+
+def _involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool]) -> tuple[Select, Select]:
+    # Two halves for a union, not an OR, so each has its own index: teachers ix_visits_teacher_school_id_start_at;
     # visitors ix_visit_visitors_chat_id then each visit by primary key, or (PostgreSQL's choice when a
     # visitor's history outgrows the span) the school's visits in the span, ix_visits_school_id_start_at.
     people = sorted(set(people))
     as_teacher = select(VisitRow.id).where(VisitRow.school_id == school_id, VisitRow.teacher.in_(people), *conditions)
     visiting = select(VisitVisitorRow.visit_id).where(VisitVisitorRow.chat_id.in_(people))
     as_visitor = select(VisitRow.id).where(VisitRow.id.in_(visiting), VisitRow.school_id == school_id, *conditions)
-    return union(as_teacher, as_visitor)
+    return as_teacher, as_visitor
+
+
+def _ids_involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool]) -> CompoundSelect:
+    return union(*_involving(school_id, people, *conditions))

@@ -96,3 +96,28 @@ def test_someone_taken_off_the_list_is_messaged_no_more(chat):
     with chat.store.uow() as uow:
         gone = [n for n in uow.notices.listing(["expired"]) if n.recipient == "U05SAM"]
     assert gone and all(n.last_error == "not sent: the recipient was taken off the staff list" for n in gone)
+
+
+def test_the_overview_shows_the_soonest_of_many_coming_visits_and_says_where_the_rest_are(chat, store):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from bot.usecases.overview import SHOWN
+    from storage.tables import VisitRow, VisitVisitorRow
+
+    first = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
+    visits = [dict(school_id=chat.school.id, teacher="U03TOM", proposer="U01HEAD", kind="formal", status="agreed",
+                   start_at=first + timedelta(days=n), end_at=first + timedelta(days=n, minutes=30), minutes=30,
+                   focus=f"visit {n}", created_at=first - timedelta(days=30)) for n in range(SHOWN + 5)]
+    with store.engine.begin() as conn:
+        ids = conn.execute(insert(VisitRow).returning(VisitRow.id, sort_by_parameter_order=True), visits).scalars()
+        conn.execute(insert(VisitVisitorRow), [dict(visit_id=i, chat_id="U01HEAD", position=0) for i in ids])
+
+    overview = chat.bot.run(c.ShowOverview(school_id=chat.school.id, actor="U01HEAD"), chat.school).text
+    coming = overview.split("Coming up:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len([shown for shown in coming if shown.startswith("  #")]) == SHOWN
+    assert "10 Feb" in coming[0]  # the soonest first
+    assert "Only the soonest are shown here: say /visit list for all your visits." in overview
+    listed = chat.bot.run(c.ListVisits(school_id=chat.school.id, actor="U01HEAD"), chat.school).text
+    assert listed.count("formal visit") == SHOWN + 5 and "Only the soonest" not in listed

@@ -15,7 +15,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy import exc as sa_exc
 
 from bot.domain.model import (
@@ -385,7 +385,7 @@ def test_naive_datetimes_are_refused(store, school):
         uow.visits.add(a_visit(school.id, start=datetime(2026, 9, 14, 9, 0)))
 
 
-def test_for_teacher_is_by_start_in_range_and_status(store, school):
+def test_for_plan_finds_the_teachers_visits_by_start_in_range_and_status(store, school):
     add(
         store,
         a_visit(school.id, start=MONDAY - timedelta(minutes=10)),  # starts before the range
@@ -395,11 +395,32 @@ def test_for_teacher_is_by_start_in_range_and_status(store, school):
         a_visit(school.id, start=MONDAY + timedelta(days=7)),  # the end is exclusive
         a_visit(school.id, start=MONDAY, teacher="U04AMY"),
     )
+    week, nobody, never = (MONDAY, MONDAY + timedelta(days=7)), [], (MONDAY, MONDAY)
     with store.uow() as uow:
-        found = uow.visits.for_teacher(school.id, "U03TOM", MONDAY, MONDAY + timedelta(days=7), BUSY_STATUSES)
-        everything = uow.visits.for_teacher(school.id, "U03TOM", MONDAY, MONDAY + timedelta(days=7), VisitStatus)
+        found, _ = uow.visits.for_plan(school.id, "U03TOM", week, BUSY_STATUSES, nobody, never, BUSY_STATUSES)
+        everything, _ = uow.visits.for_plan(school.id, "U03TOM", week, VisitStatus, nobody, never, VisitStatus)
     assert [v.start for v in found] == [MONDAY, MONDAY + timedelta(days=1)]
     assert len(everything) == 3
+
+
+def test_for_plan_reads_the_teachers_visits_and_everyones_near_the_time_in_one_query(store, school):
+    hour, week = timedelta(hours=1), (MONDAY, MONDAY + timedelta(days=7))
+    earlier, amy_visited, tomorrow, declined = add(
+        store,
+        a_visit(school.id, start=MONDAY - hour, minutes=90),  # Tom's, overlapping the hour but before the week
+        a_visit(school.id, teacher="U07GORDON", visitors=("U04AMY",), start=MONDAY),
+        a_visit(school.id, start=MONDAY + timedelta(days=1)),
+        a_visit(school.id, start=MONDAY, status=VisitStatus.DECLINED),
+    )
+    statements = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with store.uow() as uow:
+        booked, busy = uow.visits.for_plan(school.id, "U03TOM", week, BUSY_STATUSES, ["U03TOM", "U04AMY"],
+                                           (MONDAY, MONDAY + hour), BUSY_STATUSES)
+    assert [v.id for v in booked] == [tomorrow.id]
+    assert [v.id for v in busy] == [earlier.id, amy_visited.id]
+    assert declined.id not in {v.id for v in booked + busy}
+    assert len([text for text in statements if "visits" in text]) == 1
 
 
 def test_involving_finds_overlaps_as_teacher_or_visitor(store, school):
@@ -465,15 +486,16 @@ def _plan(store, query) -> str:
 @pytest.mark.parametrize(
     "query, indexes",
     [
-        (lambda uow, s: uow.visits.for_teacher(s, "U03TOM", MONDAY, MONDAY + timedelta(days=7), BUSY_STATUSES),
-         ["ix_visits_teacher_school_id_start_at"]),
+        (lambda uow, s: uow.visits.for_plan(s, "U03TOM", (MONDAY, MONDAY + timedelta(days=7)), BUSY_STATUSES,
+                                            ["U03TOM", "U04AMY"], (MONDAY, MONDAY + timedelta(days=1)), BUSY_STATUSES),
+         ["ix_visits_teacher_school_id_start_at", "ix_visit_visitors_chat_id"]),
         (lambda uow, s: uow.visits.involving(s, ["U03TOM", "U04AMY"], MONDAY, MONDAY + timedelta(days=1), BUSY_STATUSES),
          ["ix_visits_teacher_school_id_start_at", "ix_visit_visitors_chat_id"]),
         (lambda uow, s: uow.visits.of_person(s, "U04AMY", MONDAY),
          ["ix_visits_teacher_school_id_start_at", "ix_visit_visitors_chat_id"]),
         (lambda uow, s: uow.notices.due(MONDAY), ["ix_notices_status_due_at"]),
     ],
-    ids=["for_teacher", "involving", "of_person", "due"],
+    ids=["for_plan", "involving", "of_person", "due"],
 )
 def test_queries_use_indexes_not_full_scans(store, school, query, indexes):
     add(store, *(a_visit(school.id, start=MONDAY + timedelta(days=i), visitors=("U01HEAD", "U04AMY")) for i in range(5)))
@@ -622,6 +644,43 @@ def test_a_dropped_postgres_connection_is_unavailable(postgres_url, demo_config)
         store.close()
 
 
+def test_an_idle_pooled_connection_the_server_dropped_is_replaced_before_use(postgres_url, demo_config,
+                                                                             monkeypatch):
+    from storage import db
+
+    store = open_store(postgres_url)
+    try:
+        with store.uow() as uow:
+            school = uow.schools.save(demo_config)
+            pid = uow.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            uow.commit()
+        other = create_engine(postgres_url)  # the server restarted, or closed the idle connection
+        with other.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        other.dispose()
+        monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # as if it had lain idle that long
+        with store.uow() as uow:  # checked as it is taken: a fresh connection, and the request goes through
+            assert len(uow.staff.all(school.id)) == 4
+            assert uow.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+    finally:
+        store.close()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(postgres_url):
+    from storage.db import PINGED
+
+    store = open_store(postgres_url)
+    pinged: list[bool] = []
+    event.listen(store.engine.pool, "checkout", lambda _c, record, _p: pinged.append(record.info[PINGED]))
+    try:
+        for _ in range(3):
+            with store.uow() as uow:
+                uow.session.execute(text("SELECT 1"))
+        assert pinged == [False, False, False]
+    finally:
+        store.close()
+
+
 def test_lock_makes_concurrent_bookings_for_one_teacher_take_turns(store, school):
     """20 people book Tom at once; the cap of 3 holds because each booking waits for the last."""
     threads, cap = 20, 3
@@ -633,7 +692,8 @@ def test_lock_makes_concurrent_bookings_for_one_teacher_take_turns(store, school
             ready.wait()
             with store.uow() as uow:
                 uow.staff.lock(school.id, ["U03TOM"])
-                booked = uow.visits.for_teacher(school.id, "U03TOM", MONDAY, MONDAY + timedelta(days=30), BUSY_STATUSES)
+                booked, _ = uow.visits.for_plan(school.id, "U03TOM", (MONDAY, MONDAY + timedelta(days=30)),
+                                                BUSY_STATUSES, [], (MONDAY, MONDAY), BUSY_STATUSES)
                 time.sleep(0.01)  # widen the window a missing lock would leave open
                 if len(booked) < cap:
                     uow.visits.add(a_visit(school.id, start=MONDAY + timedelta(hours=i)))
@@ -648,4 +708,6 @@ def test_lock_makes_concurrent_bookings_for_one_teacher_take_turns(store, school
         w.join(timeout=120)
     assert errors == []
     with store.uow() as uow:
-        assert len(uow.visits.for_teacher(school.id, "U03TOM", MONDAY, MONDAY + timedelta(days=30), VisitStatus)) == cap
+        booked, _ = uow.visits.for_plan(school.id, "U03TOM", (MONDAY, MONDAY + timedelta(days=30)), VisitStatus,
+                                        [], (MONDAY, MONDAY), VisitStatus)
+        assert len(booked) == cap

@@ -1,0 +1,85 @@
+"""One transaction a request (storage.db.Store.request): each unit of work the use case opens is a part of it,
+whose commit keeps its changes for the request's commit and whose leaving uncommitted undoes only its own. A part
+that only reads costs no savepoint; one that writes, by the ORM or by a statement, can be undone alone."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, event, func, insert, select, update
+
+from storage import Store
+from storage.tables import DisposalRow
+
+WHEN = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+
+
+def _row(kind: str) -> DisposalRow:
+    return DisposalRow(school_id=None, kind=kind, action="deleted", count=1, cause="retention", disposed_at=WHEN)
+
+
+def _kinds(store: Store) -> list[str]:
+    with store.uow() as uow:
+        return sorted(uow.session.scalars(select(DisposalRow.kind)))
+
+
+def _savepoints(store: Store) -> list[str]:
+    said: list[str] = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda _c, _cur, text, *_: said.append(text) if "SAVEPOINT" in text else None)
+    return said
+
+
+def test_an_uncommitted_part_undoes_only_its_own_changes(store):
+    with store.request() as request:
+        with store.uow() as kept:
+            kept.session.add(_row("visits"))
+            kept.commit()
+        with store.uow() as refused:  # a use case that wrote, then refused
+            refused.session.add(_row("notes"))
+            refused.session.flush()
+            refused.session.execute(update(DisposalRow).where(DisposalRow.kind == "visits").values(count=9))
+        with store.uow() as unsent:  # changes the ORM never sent are dropped too
+            unsent.session.add(_row("records"))
+        with store.uow() as by_statement:
+            by_statement.session.execute(insert(DisposalRow), [dict(kind="inbox", action="deleted", count=1,
+                                                                    cause="retention", disposed_at=WHEN)])
+        request.commit()
+    assert _kinds(store) == ["visits"]
+    with store.uow() as uow:
+        assert uow.session.scalar(select(DisposalRow.count)) == 1
+
+
+def test_a_part_that_only_reads_begins_no_savepoint(store):
+    said = _savepoints(store)
+    with store.request() as request:
+        with store.uow() as reading:
+            reading.session.scalar(select(func.count()).select_from(DisposalRow))
+        with store.uow() as reading_and_committing:
+            reading_and_committing.session.scalar(select(func.count()).select_from(DisposalRow))
+            reading_and_committing.commit()
+        request.commit()
+    assert said == []
+
+
+def test_a_part_that_writes_begins_its_savepoint_once_and_a_committed_part_is_kept(store):
+    said = _savepoints(store)
+    with store.request() as request:
+        with store.uow() as part:
+            part.session.add(_row("visits"))
+            part.session.flush()
+            part.session.add(_row("notes"))
+            part.commit()
+        with store.uow() as emptied:
+            emptied.session.execute(delete(DisposalRow).where(DisposalRow.kind == "notes"))
+            emptied.commit()
+        request.commit()
+    assert [text.split()[0] for text in said] == ["SAVEPOINT", "RELEASE", "SAVEPOINT", "RELEASE"]
+    assert _kinds(store) == ["visits"]
+
+
+def test_nothing_is_kept_unless_the_request_commits(store):
+    with store.request():
+        with store.uow() as part:
+            part.session.add(_row("visits"))
+            part.commit()
+    assert _kinds(store) == []
