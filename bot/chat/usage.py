@@ -103,5 +103,5 @@ TYPED_HINTS = {
     "inspection.period": "SLT declare an inspection period in school.yml, under its session: "
                          "inspections: [{body: HMIe, start: 2027-03-01, end: 2027-03-05}].",
     "walk.purpose": 'Give it with purpose "...".',
-    "lesson.visitor": "If cover for your class is arranged, add cover to the command.",
+    "lesson.visitor": "If it is, add cover to the command.",
 }

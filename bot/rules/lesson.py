@@ -100,8 +100,8 @@ def lesson_violations(plan: VisitPlan, facts: Facts, ctx: Context) -> list[Viola
         elif own:
             found.append(Violation(
                 "lesson.visitor",
-                f"{visitor.name} is teaching {own[0].label()} then{in_week}. If cover for that class is arranged, "
-                "say so (cover): SLT are then told a cover request is needed.",
+                f"{visitor.name} is teaching {own[0].label()} then{in_week}. They can visit if cover for that "
+                "class is arranged: SLT are then told a cover request is needed.",
                 cover_citation(ctx.policy), field=Subject.VISITORS))
     return found
 

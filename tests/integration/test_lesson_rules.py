@@ -62,9 +62,9 @@ def test_a_visit_to_a_lesson_names_it_to_the_visitor_and_the_teacher(timetabled)
 
 def test_a_visitor_teaching_then_is_refused_unless_cover_is_arranged(timetabled):
     refused = timetabled.say("/visit propose @tom 2027-02-04 P3 30m")
-    assert ("Amy Chen is teaching 9E English, room E4, P3 then (week A). If cover for that class is arranged, say "
-            "so (cover): SLT are then told a cover request is needed.") in refused
-    assert "If cover for your class is arranged, add cover to the command." in refused
+    assert ("Amy Chen is teaching 9E English, room E4, P3 then (week A). They can visit if cover for that class is "
+            "arranged: SLT are then told a cover request is needed.") in refused
+    assert "If it is, add cover to the command." in refused and refused.count("arranged") == 1  # said once
     proposed = timetabled.say("/visit propose @tom 2027-02-04 P3 30m cover")
     assert proposed.startswith("Proposed #1")
     assert ("Note: Amy Chen's own class then, 9E English, room E4, P3, is to be covered: SLT are told a cover request "
