@@ -144,6 +144,14 @@ def cover_request(school: School, visit: Visit, names: Names, covered: Iterable[
                 title="A cover request is needed", notes=notes)
 
 
+def cover_released(school: School, visit: Visit, names: Names, covered: Iterable[tuple[Staff, Lesson]],
+                   why: str) -> Card:
+    """To SLT: the visit a cover request was for is cancelled or moved (`why`): that cover is not needed."""
+    return card(*(f"{_name(names, who.chat_id)} no longer leaves their own class, {lesson.label()}, for "
+                  f"{visit_line(school, visit, names)}: the visit was {why}." for who, lesson in covered),
+                title="Cover no longer needed")
+
+
 # --- after the visit ---------------------------------------------------------------------------------
 
 def dialogue_prompt(school: School, visit: Visit, slots: Sequence[datetime]) -> Card:

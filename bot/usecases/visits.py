@@ -111,10 +111,11 @@ def _suggest(scope: Scope, visit: Visit, start: datetime) -> VisitDone:
     require(scope.actor.chat_id == visit.teacher, "Only the class teacher can suggest another time.")
     need_state(visit, {VisitStatus.PROPOSED, VisitStatus.AGREED}, "given another time")
     warnings = enforce_rules(scope, plan_for(scope, visit, start), booking=True)
-    visit = visit.but(status=VisitStatus.COUNTERED, suggested_start=start)
+    before, visit = visit, visit.but(status=VisitStatus.COUNTERED, suggested_start=start)
     uow.visits.update(visit)
     out = scope.outbox()
     out.supersede(visit=visit)
+    _cover_released(scope, out, before, "given another time")
     out.tell_all(visit.visitors, NoticeKind.SUGGESTION, words.suggestion(scope.school, visit, scope.actor.name),
                  visit=visit, useful_until=start)
     replan(scope, out, visit)
@@ -187,10 +188,11 @@ def cancel_visit(cmd: c.CancelVisit, uow: UnitOfWork, clock: Clock) -> VisitDone
         require(scope.actor.chat_id in visit.people or scope.actor.is_slt,
                  "Only the teacher, the visitors or SLT can cancel a visit.")
         need_state(visit, {VisitStatus.AGREED}, "cancelled")
-        visit = visit.but(status=VisitStatus.CANCELLED, reason=cmd.reason)
+        agreed, visit = visit, visit.but(status=VisitStatus.CANCELLED, reason=cmd.reason)
         uow.visits.update(visit)
         out = scope.outbox()
         out.supersede(visit=visit)
+        _cover_released(scope, out, agreed, "cancelled")
         out.tell_all(visit.people, NoticeKind.CANCELLED,
                      words.cancelled(scope.school, visit, scope.actor.name, cmd.reason), visit=visit,
                      except_=scope.actor.chat_id,
@@ -212,11 +214,13 @@ def move_visit(cmd: c.MoveVisit, uow: UnitOfWork, clock: Clock) -> VisitDone:
         plan = plan_for(scope, visit, start, minutes)
         cover = list(visit.visitors) if cmd.cover else []
         warnings = enforce_rules(scope, plan, booking=False, cover=cover)
-        visit = visit.but(status=VisitStatus.PROPOSED, start=start, minutes=minutes, suggested_start=None)
+        before, visit = visit, visit.but(status=VisitStatus.PROPOSED, start=start, minutes=minutes,
+                                         suggested_start=None)
         uow.visits.update(visit)
-        _keep_cover(scope, visit, plan, cover, fresh=False)
         out = scope.outbox()
         out.supersede(visit=visit)
+        _cover_released(scope, out, before, "moved")  # before the cover kept is the new time's
+        _keep_cover(scope, visit, plan, cover, fresh=False)
         out.tell(visit.teacher, NoticeKind.PROPOSAL, words.moved(scope.school, visit, scope.actor.name), visit=visit,
                  useful_until=start)
         replan(scope, out, visit)
@@ -263,6 +267,20 @@ def _cover_request(scope: Scope, out: Outbox, visit: Visit, plan: rules.VisitPla
         out.tell_all([s.chat_id for s in scope.staff if s.is_slt], NoticeKind.COVER,
                      words.cover_request(scope.school, visit, scope.names, covered), visit=visit,
                      useful_until=visit.start)
+
+
+def _cover_released(scope: Scope, out: Outbox, agreed: Visit, why: str) -> None:
+    """An agreed visit with cover arranged is cancelled or loses its time: SLT are told that cover is not needed
+    (a cover request not yet delivered is superseded with the visit's other pending notices)."""
+    if agreed.status is not VisitStatus.AGREED:
+        return
+    plan = plan_for(scope, agreed, booking=False)
+    cover = scope.uow.timetable.cover(agreed.id) if timetable_for(scope, plan_people(plan)) is not None else ()
+    covered = rules.covered_lessons(plan, timetable_for(scope, plan_people(plan), cover), scope.ctx) if cover else []
+    if covered:
+        out.tell_all([s.chat_id for s in scope.staff if s.is_slt], NoticeKind.COVER,
+                     words.cover_released(scope.school, agreed, scope.names, covered, why), visit=agreed,
+                     useful_until=agreed.start)
 
 
 def _confirm(scope: Scope, out: Outbox, visit: Visit, news: Card) -> None:

@@ -82,6 +82,29 @@ def test_a_visitor_teaching_then_is_refused_unless_cover_is_arranged(timetabled)
     assert agreed.count("A cover request is needed") == 2
 
 
+def test_slt_are_told_the_cover_is_not_needed_when_a_covered_visit_is_cancelled_or_moved(timetabled):
+    timetabled.say("/visit propose @tom 2027-02-04 P3 30m cover")
+    timetabled.say("/visit propose @tom 2027-02-11 P3 30m cover")
+    timetabled.say("as @tom")
+    assert timetabled.say("/visit agree 1").startswith("Agreed: #1")
+    assert timetabled.say("/visit agree 2").startswith("Agreed: #2")
+    timetabled.say("as @amy")
+    cancelled = timetabled.say('/visit cancel 1 "a parents\' meeting"')
+    for slt in ("Rachel Carli", "Daniela Barzanti"):
+        told = cancelled.split(f"→ {slt}: Cover no longer needed")[1].split("→")[0]
+        assert ("Amy Chen no longer leaves their own class, 9E English, room E4, P3, for #1 peer visit to Tom "
+                "Baker's class, Thu 4 Feb 2027 at 11:10 for 30 minutes, by Amy Chen: the visit was cancelled.") in told
+    assert cancelled.count("Cover no longer needed") == 2
+    moved = timetabled.say("/visit move 2 2027-02-12 P5")  # Amy is free then: no cover to arrange
+    assert moved.count("Cover no longer needed") == 2 and "the visit was moved." in moved
+    assert "A cover request is needed" not in moved
+    uncovered = timetabled.say("/visit propose @tom 2027-02-05 P5 30m")
+    timetabled.say("as @tom")
+    timetabled.say(f"/visit agree {uncovered.split('#')[1].split()[0]}")
+    timetabled.say("as @amy")
+    assert "Cover no longer needed" not in timetabled.say("/visit cancel 3")  # no cover was arranged for it
+
+
 def test_the_nearest_allowed_times_are_all_real_lessons_that_keep_every_rule(timetabled):
     offered = nearest(timetabled.say("/visit propose @tom 2027-02-04 P3 30m"))  # Amy teaches then
     assert len(offered) == 3
