@@ -9,6 +9,7 @@ enough: the schedule is code, and the work is in the database.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -37,10 +38,31 @@ class _SkippedRunsAreExpected(logging.Filter):
 _QUIET = _SkippedRunsAreExpected()
 
 
+class _Scheduler(BackgroundScheduler):
+    """APScheduler 3's shutdown(wait=True) holds its job-store lock while it waits for the running jobs, so a job
+    moving its own next run then would wait for that lock for ever, and the shutdown for the job: a run is brought
+    forward only while the scheduler is not shutting down."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self._moving = threading.Lock()
+        self._stopping = False
+
+    def bring_forward(self, job_id: str, seconds: float) -> None:
+        with self._moving:
+            if not self._stopping:
+                self.modify_job(job_id, next_run_time=datetime.now(timezone.utc) + timedelta(seconds=seconds))
+
+    def shutdown(self, *args, **kwargs) -> None:
+        with self._moving:  # a run being brought forward now finishes first; none is after
+            self._stopping = True
+        super().shutdown(*args, **kwargs)
+
+
 def build_scheduler(dispatcher: Dispatcher, *, every_seconds: float = DISPATCH_EVERY_SECONDS) -> BackgroundScheduler:
     """A scheduler ready to start(); nothing runs until then."""
     logging.getLogger("apscheduler.scheduler").addFilter(_QUIET)  # adds it once, however often called
-    scheduler = BackgroundScheduler(
+    scheduler = _Scheduler(
         timezone=timezone.utc,
         # One run at a time, late runs folded into one, and none dropped however late (a busy host, a pause).
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -49,8 +71,7 @@ def build_scheduler(dispatcher: Dispatcher, *, every_seconds: float = DISPATCH_E
     def dispatch() -> None:
         soon = dispatcher.soon(dispatcher.deliver_due())
         if soon is not None and soon < every_seconds:  # a pause or a hold ends before the next run: run then
-            scheduler.modify_job("dispatch", next_run_time=datetime.now(timezone.utc) + timedelta(
-                seconds=max(soon, SOONEST)))
+            scheduler.bring_forward("dispatch", max(soon, SOONEST))
 
     scheduler.add_job(dispatch, IntervalTrigger(seconds=every_seconds), id="dispatch", name="send due notices",
                       next_run_time=now)

@@ -21,6 +21,7 @@ from storage.repos.reports import SqlReportRepo
 from storage.repos.privacy import SqlPrivacyRepo
 from storage.repos.teams import SqlTeamsConversationRepo
 from storage.repos.timetable import SqlImportedStaffRepo, SqlTimetableRepo
+from storage.repos.writes import WRITES
 
 UNAVAILABLE = "The school's records can't be reached just now; nothing was changed. Please try again in a minute."
 
@@ -151,15 +152,15 @@ _PART = "walkbot_part"  # Session.info key: the part of a request now open on th
 
 def watch_writes(sessions: sessionmaker[Session]) -> None:
     """Begin an open part's savepoint before the first statement that writes, by the ORM's flush or by a
-    DML statement (storage's repositories write no other way)."""
+    DML statement, or one marked as writing (storage.repos.writes): storage's repositories write no other way."""
 
     def before_flush(session: Session, _context, _instances) -> None:
         if (part := session.info.get(_PART)) is not None:
             part.writing()  # the flush is under way, so the savepoint does not flush again
 
     def before_statement(state) -> None:
-        if (state.is_insert or state.is_update or state.is_delete) and (
-                part := state.session.info.get(_PART)) is not None and part._part is None:
+        writes = state.is_insert or state.is_update or state.is_delete or state.execution_options.get(WRITES)
+        if writes and (part := state.session.info.get(_PART)) is not None and part._part is None:
             if state.session.new or state.session.dirty or state.session.deleted:
                 state.session.flush()  # the pending changes too belong after the savepoint (before_flush)
             part.writing()

@@ -9,23 +9,29 @@ from typing import Any, Iterable
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     Row,
     Select,
+    String,
     and_,
+    column,
     delete,
     func,
     insert,
     literal,
     or_,
     select,
+    true,
     union,
     update,
+    values,
 )
 from sqlalchemy.orm import Session
 
 from bot.domain.model import BOOKED_STATUSES, Note, Visit, VisitKind, VisitStatus
 from bot.errors import NotFound
 from storage.repos.children import child_rows, json_rows
+from storage.repos.writes import WRITES
 from storage.tables import (
     VisitNoteRow,
     VisitRecordAgreementRow,
@@ -123,14 +129,24 @@ class SqlVisitRepo:
         return _visit_from_row(row) if row else None
 
     def add(self, visit: Visit) -> Visit:
-        values = {**_values(visit), "school_id": visit.school_id, "revision": visit.revision}
+        fields = {**_values(visit), "school_id": visit.school_id, "revision": visit.revision}
         if visit.created_at is not None:
-            values["created_at"] = visit.created_at
-        visit_id, created_at = self.session.execute(
-            insert(VISITS).values(values).returning(VISITS.c.id, VISITS.c.created_at)).one()
-        stored = replace(visit, id=visit_id, created_at=created_at, visitors=tuple(dict.fromkeys(visit.visitors)),
+            fields["created_at"] = visit.created_at
+        visitors = tuple(dict.fromkeys(visit.visitors))
+        made = insert(VISITS).values(fields).returning(VISITS.c.id, VISITS.c.created_at)
+        together = visitors and self.session.get_bind().dialect.name == "postgresql"
+        if together:  # the visit and its visitors in one statement: PostgreSQL's WITH can write
+            made = made.cte("made")
+            seats = values(column("chat_id", String), column("position", Integer), name="seats").data(
+                [(chat_id, position) for position, chat_id in enumerate(visitors)])
+            seated = insert(VisitVisitorRow.__table__).from_select(
+                ["visit_id", "chat_id", "position"],
+                select(made.c.id, seats.c.chat_id, seats.c.position).join_from(made, seats, true())).cte("seated")
+            made = select(made.c.id, made.c.created_at).add_cte(seated)
+        visit_id, created_at = self.session.execute(made, execution_options={WRITES: True}).one()
+        stored = replace(visit, id=visit_id, created_at=created_at, visitors=visitors,
                          notes=tuple(sorted(visit.notes, key=lambda n: n.written_at)))
-        self._write_people(stored, visitors=(), agreed=frozenset())
+        self._write_people(stored, visitors=visitors if together else (), agreed=frozenset())
         if stored.notes:
             self.session.execute(insert(VisitNoteRow.__table__), [
                 dict(visit_id=visit_id, author=n.author, text=n.text, written_at=n.written_at) for n in stored.notes])

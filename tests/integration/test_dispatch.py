@@ -226,6 +226,38 @@ def test_the_scheduler_is_only_the_clock(store, school):
     assert statuses(store)["pending"] == 0
 
 
+class _HeldFirst(Recorder):
+    """A transport whose first send waits until it is let go."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.sending, self.release = threading.Event(), threading.Event()
+
+    def send(self, notice):
+        if not self.sending.is_set():
+            self.sending.set()
+            self.release.wait(10)
+        return super().send(notice)
+
+
+def test_a_run_bringing_its_next_run_forward_as_the_scheduler_stops_lets_it_stop(store, school):
+    """APScheduler's shutdown(wait=True) waits for the running job holding the lock the job needs to move its
+    next run: the run in hand finishes, moves nothing, and the scheduler stops."""
+    clock = ShiftedClock(TUESDAY_10)
+    first, _ = add_notices(store, school.id, 2, [TUESDAY_10, TUESDAY_10 + timedelta(milliseconds=500)])  # then soon
+    transport = _HeldFirst(clock)
+    scheduler = build_scheduler(Dispatcher(store, transport, clock, Settings(worker="stopping")), every_seconds=60)
+    scheduler.start()
+    assert transport.sending.wait(10)
+    stopping = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True})
+    stopping.start()
+    time.sleep(0.3)  # the shutdown is waiting for the run
+    transport.release.set()
+    stopping.join(10)
+    assert not stopping.is_alive()
+    assert [n.id for _, n in transport.sent][:1] == [first]  # the run in hand finished its send
+
+
 def test_several_senders_keep_each_person_s_notices_in_order(store, school, clock):
     people = ["U03TOM", "U04AMY", "U05SAM", "U01HEAD"]
     ids = {person: add_notices(store, school.id, 5, [TUESDAY_10 - timedelta(minutes=10 - m) for m in range(5)],

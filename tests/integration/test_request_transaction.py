@@ -83,3 +83,26 @@ def test_nothing_is_kept_unless_the_request_commits(store):
             part.session.add(_row("visits"))
             part.commit()
     assert _kinds(store) == []
+
+
+def test_a_visit_written_with_its_visitors_in_one_statement_is_undone_with_its_part(store, demo_config):
+    from bot.domain.model import Visit, VisitKind
+    from storage.tables import VisitRow, VisitVisitorRow
+
+    with store.uow() as uow:
+        school = uow.schools.save(demo_config)
+        uow.commit()
+    visit = Visit(id=None, school_id=school.id, teacher="U03TOM", visitors=("U01HEAD", "U04AMY", "U01HEAD"),
+                  proposer="U01HEAD", kind=VisitKind.FORMAL, start=WHEN, minutes=30)
+    with store.request() as request:
+        with store.uow() as kept:
+            added = kept.visits.add(visit)
+            assert kept.visits.get(school.id, added.id).visitors == ("U01HEAD", "U04AMY")
+            kept.commit()
+        with store.uow() as refused:
+            refused.visits.add(visit)
+        request.commit()
+    with store.uow() as uow:
+        assert uow.session.scalars(select(VisitRow.id)).all() == [added.id]
+        assert uow.session.scalars(select(VisitVisitorRow.chat_id).order_by(VisitVisitorRow.position)).all() == [
+            "U01HEAD", "U04AMY"]

@@ -97,7 +97,7 @@ def proposed_id(text: str) -> int:
 # for lessons.
 COSTS = {
     "sqlite": {"propose": (8, 10), "agree": (9, 11), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
-    "postgresql": {"propose": (8, 10), "agree": (9, 11), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
+    "postgresql": {"propose": (7, 9), "agree": (9, 11), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
 }
 
 
