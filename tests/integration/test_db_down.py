@@ -40,7 +40,8 @@ FORM = {"teacher": TOM, "date": "2027-02-04", "time": "11:10", "minutes": "30", 
         "focus": "questioning", "feedback": "a chat after school"}
 # The first write of a notice: by then the visit's own row is written in the same transaction.
 WRITING_NOTICES = re.compile(r"\s*(INSERT INTO|UPDATE) notices\b", re.IGNORECASE)
-WRITING_A_VISIT = re.compile(r"\s*(INSERT INTO|UPDATE) visits\b", re.IGNORECASE)
+# (on PostgreSQL a new visit is written with its visitors in one statement: WITH made AS (INSERT INTO visits ...))
+WRITING_A_VISIT = re.compile(r"\s*(WITH \w+ AS\s*\(\s*)?(INSERT INTO|UPDATE) visits\b", re.IGNORECASE)
 
 
 # --- making the database unreachable ----------------------------------------------------------------------------

@@ -91,8 +91,9 @@ def proposed_id(text: str) -> int:
 # inbox's take of the request, whose own two statements are left out): statements, and round trips on each backend
 # (a transaction's start and end; a savepoint's begin and release only around a change, none for a read).
 # Propose: the people locked, the teacher's booked visits and everyone's near the time in one query, objections;
-# the visit, its visitors, its notices in one insert. Agree: the visit (locked), the locks, the same two reads, the
-# visit changed, what was pending about it superseded, the notices. Limits and list: one query. App Home: my visits,
+# the visit with its visitors (one statement on PostgreSQL, whose WITH can write; two on SQLite), its notices in
+# one insert. Agree: the visit (locked), the locks, the same two reads, the visit changed, what was pending about it
+# superseded, the notices. Limits and list: one query. App Home: my visits,
 # every cap counted in one aggregate, the walks, who can't be reached. A school without a timetable is not asked
 # for lessons.
 COSTS = {
