@@ -205,11 +205,10 @@ def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[
                       "change still makes several: the people it touches locked (a statement of its own, so that "
                       "what the rules count next is read after the lock), the visits the rules count (one query), "
                       "the teacher's objections, a savepoint's begin and release around the write (so a part that "
-                      "fails undoes only itself), the visit, its visitors and its notices; the App Home reads the "
-                      "person's visits, the caps' counts, the walks and who can't be reached in a query each. "
-                      "What would close it: the objections read with the visits, the visit and its visitors "
-                      "written in one statement (PostgreSQL's data-modifying WITH), and the App Home's four reads "
-                      "in one.")
+                      "fails undoes only itself), the visit with its visitors (one statement on PostgreSQL, whose WITH "
+                      "can write) and its notices; the App Home reads the person's visits, the caps' counts, the walks and who can't be reached in a query each. "
+                      "What would close it: the objections and the people's locks taken with the visits the "
+                      "rules count, in one query, and the App Home's four reads in one.")
     if figures["dispatch"] > 1:
         missed.append("- **Dispatch round trips.** More than one a notice: claims come in 100s (`--batch`); a larger "
                       "batch spreads each claim's statements over more notices.")
@@ -371,8 +370,9 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         "",
         *ack_lines,
         "",
-        "walkbot acknowledges a command, a button or an event before working on it (Bolt's lazy listeners), so its "
-        "ack is Bolt's own work plus finding the school of the workspace (remembered for 30 seconds). The "
+        "walkbot acknowledges a command, a button or an event once it is kept in the inbox (one INSERT), before "
+        "working on it, so its ack is Bolt's own work, finding the school of the workspace (remembered for 30 "
+        "seconds) and that INSERT. The "
         "**answer** is when the person is told: the command's reply reaching its response_url, the App Home "
         "published (opened, or drawn anew after *Agree*), as the Web API stand-in saw them:",
         "",
@@ -471,10 +471,10 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
             "(the school of the workspace, remembered), but the work that follows the ack runs in the same "
             "Python process, and on 2 cores the acks wait for the interpreter while it runs. What walkbot does "
             "already: the work runs in 2 threads, not Bolt's 10 (in a trial on this machine, 10 gave about twice "
-            "the p99). What would close it: less Python per request (each loads its visits with their visitors, "
-            "notes and record in four queries through the ORM), or the work in processes of its own, fed from a "
-            "queue in the database, so that a process that acks does nothing else. Slack's own deadline is 3 "
-            "seconds; the p99 is far inside it.")
+            "the p99). What would close it: less Python per request, or the work in processes of its own: "
+            "`walkbot serve --workers N` (the durable inbox) leaves the acking process nothing else to do, and "
+            "this run measured `walkbot serve` as it starts by default, its inbox worked by its own threads. "
+            "Slack's own deadline is 3 seconds; the p99 is far inside it.")
     if teams_ratio > 2:
         low = min(teams_p99)
         p50s = {run.target: _p(run.latencies.acks, 50) for run in teams.runs if run.concurrency == low}
@@ -486,7 +486,7 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
             f"connector), where the bare bot's holds one post of a fixed text: at concurrency {low}, where nothing "
             f"else runs, that work is {own_ms:.0f} ms of walkbot's p50. On 2 cores, {top} at once queue for the "
             "interpreter and the database behind it. What would close it: a message answered 200 at once and its reply "
-            "posted from a task of its own, as the Slack app's lazy listeners do (an invoke's answer is its card, "
+            "posted from a task of its own, as the Slack app's requests are, through the inbox (an invoke's answer is its card, "
             "so it must wait); and less Python per request, as above.")
     if cost_ratio > 1.5:
         missed.append("- **Proposal cost.** The booking check's plans above show what it reads; a growing cost "

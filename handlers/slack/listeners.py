@@ -5,9 +5,9 @@ the App Home is the core's overview card). Commands come as /visit and /walk, or
 each the verb of its action and a key (visit.agree.12), so the listeners match a verb, whatever its key.
 
 Two ways to answer, one set of listeners. With `ack_first` (how `walkbot serve` and `walkbot slack`
-run) a command, a button or an event is acknowledged at once and worked on afterwards, in Bolt's lazy
-listeners: Slack's 3-second deadline never depends on the database or on load, and a command's answer
-comes by its response_url. Without it the work is done before the ack and a command's answer is in the
+run) a command, a button or an event is kept in the inbox (handlers.inbox), acknowledged, and worked on
+afterwards by the inbox's workers (one opening a form, in a lazy listener): Slack's 3-second deadline never
+depends on the work or on load, and a command's answer comes by its response_url. Without it the work is done before the ack and a command's answer is in the
 ack itself, which is what most tests drive. A form submission is always worked on before its ack: a
 refusal has to come back inside the form. Nothing here sends bulk messages: what other people are told
 goes to the outbox, and the dispatcher posts it.
