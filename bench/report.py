@@ -205,8 +205,9 @@ def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[
                       "change still makes several: the people it touches locked (a statement of its own, so that "
                       "what the rules count next is read after the lock), the visits the rules count (one query), "
                       "the teacher's objections, a savepoint's begin and release around the write (so a part that "
-                      "fails undoes only itself), the visit with its visitors (one statement on PostgreSQL, whose WITH "
-                      "can write) and its notices; the App Home reads the person's visits, the caps' counts, the walks and who can't be reached in a query each. "
+                      "fails undoes only itself), the visit with its visitors (one statement on PostgreSQL, whose "
+                      "WITH can write) and its notices; the App Home reads the person's visits, the caps' counts, "
+                      "the walks and who can't be reached in a query each. "
                       "What would close it: the objections and the people's locks taken with the visits the "
                       "rules count, in one query, and the App Home's four reads in one.")
     if figures["dispatch"] > 1:
@@ -372,9 +373,9 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         "",
         "walkbot acknowledges a command, a button or an event once it is kept in the inbox (one INSERT), before "
         "working on it, so its ack is Bolt's own work, finding the school of the workspace (remembered for 30 "
-        "seconds) and that INSERT. The "
-        "**answer** is when the person is told: the command's reply reaching its response_url, the App Home "
-        "published (opened, or drawn anew after *Agree*), as the Web API stand-in saw them:",
+        "seconds) and that INSERT. The **answer** is when the person is told: the command's reply reaching its "
+        "response_url, the App Home published (opened, or drawn anew after *Agree*), as the Web API stand-in saw "
+        "them:",
         "",
         *_answers(acks),
         "",
@@ -486,8 +487,8 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
             f"connector), where the bare bot's holds one post of a fixed text: at concurrency {low}, where nothing "
             f"else runs, that work is {own_ms:.0f} ms of walkbot's p50. On 2 cores, {top} at once queue for the "
             "interpreter and the database behind it. What would close it: a message answered 200 at once and its reply "
-            "posted from a task of its own, as the Slack app's requests are, through the inbox (an invoke's answer is its card, "
-            "so it must wait); and less Python per request, as above.")
+            "posted from a task of its own, as the Slack app's requests are, through the inbox (an invoke's "
+            "answer is its card, so it must wait); and less Python per request, as above.")
     if cost_ratio > 1.5:
         missed.append("- **Proposal cost.** The booking check's plans above show what it reads; a growing cost "
                       "means a query that is not bounded by the session's dates.")

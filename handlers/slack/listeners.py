@@ -7,10 +7,10 @@ each the verb of its action and a key (visit.agree.12), so the listeners match a
 Two ways to answer, one set of listeners. With `ack_first` (how `walkbot serve` and `walkbot slack`
 run) a command, a button or an event is kept in the inbox (handlers.inbox), acknowledged, and worked on
 afterwards by the inbox's workers (one opening a form, in a lazy listener): Slack's 3-second deadline never
-depends on the work or on load, and a command's answer comes by its response_url. Without it the work is done before the ack and a command's answer is in the
-ack itself, which is what most tests drive. A form submission is always worked on before its ack: a
-refusal has to come back inside the form. Nothing here sends bulk messages: what other people are told
-goes to the outbox, and the dispatcher posts it.
+depends on the work or on load, and a command's answer comes by its response_url. Without it the work is
+done before the ack and a command's answer is in the ack itself, which is what most tests drive. A form
+submission is always worked on before its ack: a refusal has to come back inside the form. Nothing here
+sends bulk messages: what other people are told goes to the outbox, and the dispatcher posts it.
 """
 from __future__ import annotations
 

@@ -93,9 +93,8 @@ def proposed_id(text: str) -> int:
 # Propose: the people locked, the teacher's booked visits and everyone's near the time in one query, objections;
 # the visit with its visitors (one statement on PostgreSQL, whose WITH can write; two on SQLite), its notices in
 # one insert. Agree: the visit (locked), the locks, the same two reads, the visit changed, what was pending about it
-# superseded, the notices. Limits and list: one query. App Home: my visits,
-# every cap counted in one aggregate, the walks, who can't be reached. A school without a timetable is not asked
-# for lessons.
+# superseded, the notices. Limits and list: one query. App Home: my visits, every cap counted in one aggregate, the
+# walks, who can't be reached. A school without a timetable is not asked for lessons.
 COSTS = {
     "sqlite": {"propose": (8, 10), "agree": (9, 11), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
     "postgresql": {"propose": (7, 9), "agree": (9, 11), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
