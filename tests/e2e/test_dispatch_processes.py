@@ -165,6 +165,11 @@ def test_a_slack_answering_429_to_one_call_in_five_gets_nothing_early_and_loses_
     assert all(taken == sorted(taken) for taken in answers.values())  # each person's in order
 
 
+def digests_written(store) -> bool:
+    with store.uow() as uow:
+        return any(n.kind is NoticeKind.DIGEST for n in uow.notices.listing(["pending", "sent"], limit=100_000))
+
+
 def test_walkbot_dispatch_runs_until_told_to_stop(tmp_path):
     url = f"sqlite:///{tmp_path / 'run.db'}"
     store = open_store(url)
@@ -173,8 +178,11 @@ def test_walkbot_dispatch_runs_until_told_to_stop(tmp_path):
     with SlackStandIn() as slack:
         process = dispatcher_process(url, slack.url, "--every", "0.2", once=False)
         deadline = time.monotonic() + 30
-        while (len(posted(slack)) < 5 or statuses(store)["pending"]) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the five, and this week's digest, written at start
+        # The five, and this week's digests: the periodic job writes them at start, in its own thread, so they may
+        # come after the five have gone; the process is stopped once both are written and sent.
+        while not (len(posted(slack)) == 5 and digests_written(store) and not statuses(store)["pending"]) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
