@@ -58,9 +58,10 @@ class StaffRepo(Protocol):
         """Someone new, added in chat: re-loading school.yml does not retire them."""
     def update(self, staff: Staff) -> Staff:
         """Change someone already known (found by chat id), from chat: school.yml re-loads leave them be."""
-    def lock(self, school_id: int, chat_ids: Iterable[str]) -> None:
+    def lock(self, school_id: int, chat_ids: Iterable[str], *, objections_to: str | None = None) -> list[Objection]:
         """Hold these people's rows until commit, taken in one order (by chat id) so two requests never wait
-        on each other: two bookings touching a teacher or a visitor run one after the other."""
+        on each other: two bookings touching a teacher or a visitor run one after the other. With
+        `objections_to` (one of them), that teacher's open objections, as ObjectionRepo.for_teacher gives them."""
 
 
 class VisitRepo(Protocol):

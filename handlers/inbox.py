@@ -132,17 +132,22 @@ class Inbox:
 
     def work_one(self) -> bool:
         """Work the oldest waiting request, if any; then answer it. True if there was one."""
-        item = None
+        item, careful = None, False
         try:
-            with self.store.request() as uow:
-                item = uow.inbox.next_to_work(self.surface.name)
-                if item is None:
-                    return False
-                calls = self.surface.work(item)
-                if uow.unreachable:  # the use case told the person "try again": the inbox tries again instead
-                    raise Unavailable(UNAVAILABLE)
-                uow.inbox.worked(item, calls)
-                uow.commit()
+            while True:
+                with self.store.request(careful=careful) as uow:
+                    taken = uow.inbox.next_to_work(self.surface.name, item.id if item else None)
+                    if taken is None:  # none waits; or, taken again, another worker took it meanwhile and answers it
+                        return item is not None
+                    item = taken
+                    calls = self.surface.work(item)
+                    if uow.unreachable:  # the use case told the person "try again": the inbox tries again instead
+                        raise Unavailable(UNAVAILABLE)
+                    if not uow.spoiled:
+                        uow.inbox.worked(item, calls)
+                        uow.commit()
+                        break
+                careful = True  # a part that failed had written with no savepoint (storage.uow): again, carefully
         except WalkbotError:
             raise  # the database: the request stays as it was, for the next look
         except Exception:  # a bug: the work is undone with the transaction; the attempt is counted

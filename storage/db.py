@@ -109,12 +109,14 @@ class Store:
         return SqlAlchemyUnitOfWork(self._each_statement)
 
     @contextmanager
-    def request(self) -> Iterator[SqlAlchemyUnitOfWork]:
+    def request(self, *, careful: bool = False) -> Iterator[SqlAlchemyUnitOfWork]:
         """One transaction for all of a request's work (handlers.inbox): every `uow()` opened in this thread
-        meanwhile is part of it, and nothing is kept unless the request's own unit of work commits."""
+        meanwhile is part of it, and nothing is kept unless the request's own unit of work commits. Careful: each
+        part that writes can be undone alone from its first write (storage.uow.PartOfRequest)."""
         if self._request.get() is not None:
             raise RuntimeError("a request is being worked on in this thread already")
         with SqlAlchemyUnitOfWork(self._sessions) as uow:
+            uow.careful = careful
             bound = self._request.set(uow)
             try:
                 yield uow

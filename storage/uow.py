@@ -48,6 +48,12 @@ class SqlAlchemyUnitOfWork:
 
     session: Session | None = None
     unreachable = False  # a unit of work that is part of this one (PartOfRequest) lost the database
+    # A request's transaction (storage.db.Store.request): careful, every part that writes can be undone alone; else
+    # only those after a part's changes were kept (see PartOfRequest). Spoiled: a part left uncommitted had written
+    # with nothing to undo it but the whole transaction, which it then rolled back: the request is to be worked again.
+    careful = False
+    spoiled = False
+    kept_changes = False  # a part of this request committed changes, which a later part's failure must not undo
 
     def __init__(self, sessions: sessionmaker[Session]):
         self._sessions = sessions
@@ -97,12 +103,17 @@ class PartOfRequest(SqlAlchemyUnitOfWork):
     changes for the request's own commit, and leaving it uncommitted undoes only its changes.
 
     The undoing is a savepoint, begun only as the part first writes (watch_writes): most parts only read, and
-    a savepoint costs two round trips to begin and end."""
+    a savepoint costs two round trips to begin and end. Nor does the first part to write begin one, unless the
+    request is careful: before it nothing was written that must be kept, so should it be left uncommitted the
+    whole transaction is rolled back, the request marked spoiled, and the inbox works it again carefully. A part
+    that fails after writing is rare (a bug, or a use case refusing after it wrote), a savepoint in every request
+    that writes is not."""
 
     def __init__(self, request: SqlAlchemyUnitOfWork):
         super().__init__(None)
         self._request = request
         self._part: SessionTransaction | None = None
+        self._bare = False  # writing with no savepoint: only rolling the whole transaction back undoes it
 
     def __enter__(self) -> PartOfRequest:
         if self.session is not None:
@@ -113,16 +124,27 @@ class PartOfRequest(SqlAlchemyUnitOfWork):
         return self
 
     def writing(self) -> None:
-        """About to write: from here on, what this part writes can be undone alone."""
-        if self._part is None:
-            self._part = self.session.begin_nested()
+        """About to write: from here on, what this part writes can be undone (alone, or with the transaction)."""
+        if self._part is None and not self._bare:
+            if self._request.careful or self._request.kept_changes:
+                self._part = self.session.begin_nested()
+            else:
+                self._bare = True
 
     def __exit__(self, exc_type, error, tb) -> None:
         session = self.session
         try:
-            if self._part is None and (session.new or session.dirty or session.deleted):
-                session.flush()  # changes never sent: sent inside a savepoint (writing), to be undone with it
-            if self._part is not None and self._part.is_active:
+            if self._part is None and not self._bare and (session.new or session.dirty or session.deleted):
+                if self._request.careful or self._request.kept_changes:
+                    session.flush()  # changes never sent: sent inside a savepoint (writing), to be undone with it
+                else:
+                    self._bare = True  # nothing before them is to be kept: the transaction's rollback drops them
+            if self._bare:
+                # Written with nothing but the transaction to undo it: undone with it, and the request worked
+                # again, carefully (handlers.inbox), so that nothing the parts after this one do is lost.
+                self._request.spoiled = True
+                session.rollback()
+            elif self._part is not None and self._part.is_active:
                 self._part.rollback()
         except Exception as rollback_error:
             if error is None:
@@ -130,7 +152,7 @@ class PartOfRequest(SqlAlchemyUnitOfWork):
                 if not _unreachable(error):
                     raise
         finally:
-            self._part, self.session = None, None
+            self._part, self._bare, self.session = None, False, None
             session.info.pop(_PART, None)
         if _unreachable(error):
             # The request's transaction is lost with its connection, whatever the use case makes of this.
@@ -138,13 +160,13 @@ class PartOfRequest(SqlAlchemyUnitOfWork):
             raise Unavailable(UNAVAILABLE) from error
 
     def commit(self) -> None:
+        if self.session.new or self.session.dirty or self.session.deleted:
+            self.session.flush()  # as a commit would: kept for the request's own commit
+        if self._part is not None or self._bare:
+            self._request.kept_changes = True  # from here on, a part that writes can be undone alone
         if self._part is not None:
             self._part.commit()
-            self._part = None
-        elif self.session.new or self.session.dirty or self.session.deleted:
-            self.session.flush()  # as a commit would: kept for the request's own commit
-            self._part.commit()
-            self._part = None
+        self._part, self._bare = None, False
 
 
 _PART = "walkbot_part"  # Session.info key: the part of a request now open on that session

@@ -15,6 +15,7 @@ from bot import rules
 from bot.domain.model import (
     BOOKED_STATUSES,
     BUSY_STATUSES,
+    Objection,
     Role,
     Staff,
     Visit,
@@ -114,10 +115,12 @@ def may_see(person: Staff, visit: Visit) -> bool:
     return person.chat_id in visit.people or person.is_slt
 
 
-def facts_for(scope: Scope, plan: rules.VisitPlan, statuses=BUSY_STATUSES, cover: Iterable[str] = ()) -> rules.Facts:
+def facts_for(scope: Scope, plan: rules.VisitPlan, statuses=BUSY_STATUSES, cover: Iterable[str] = (),
+              objections: Iterable[Objection] | None = None) -> rules.Facts:
     """What the rules need for this plan: the teacher's booked visits in the sessions around it,
-    everyone's commitments near it, the teacher's objections, and everyone's lessons if the school has a
-    timetable (`cover`: the visitors whose own classes are covered). Index-backed, never all history."""
+    everyone's commitments near it, the teacher's objections (read here unless given: enforce_rules reads them
+    as it locks), and everyone's lessons if the school has a timetable (`cover`: the visitors whose own classes
+    are covered). Index-backed, never all history."""
     cal, uow, sid = scope.school.calendar, scope.uow, scope.school.id
     first, last = rules.search_window(plan.start, cal)
     first, last = min(first, plan.start), max(last, plan.end)
@@ -130,7 +133,7 @@ def facts_for(scope: Scope, plan: rules.VisitPlan, statuses=BUSY_STATUSES, cover
     return rules.Facts(
         teacher_booked=tuple(booked),
         busy=tuple(busy),
-        objections=tuple(uow.objections.for_teacher(sid, plan.teacher.chat_id)),
+        objections=tuple(uow.objections.for_teacher(sid, plan.teacher.chat_id) if objections is None else objections),
         staff=scope.staff,
         timetable=timetable_for(scope, people, cover),
     )
@@ -184,8 +187,9 @@ def enforce_rules(scope: Scope, plan: rules.VisitPlan, *, booking: bool,
     """
     # What the rules count is held while they count it: the teacher's caps and clashes, and each visitor's
     # clashes, so two bookings touching one person (as teacher or visitor) run one after the other.
-    scope.uow.staff.lock(scope.school.id, [plan.teacher.chat_id, *(v.chat_id for v in plan.visitors)])
-    facts = facts_for(scope, plan, BOOKED_STATUSES if booking else BUSY_STATUSES, cover)
+    objections = scope.uow.staff.lock(scope.school.id, [plan.teacher.chat_id, *(v.chat_id for v in plan.visitors)],
+                                      objections_to=plan.teacher.chat_id)
+    facts = facts_for(scope, plan, BOOKED_STATUSES if booking else BUSY_STATUSES, cover, objections)
     found = rules.check_visit(plan, facts, scope.ctx, check_notice=not booking)
     refusals = [v for v in found if not v.warning]
     if refusals:

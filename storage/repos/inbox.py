@@ -61,12 +61,14 @@ class SqlInboxRepo:
             .order_by(InboxRow.id).limit(1).with_for_update(skip_locked=True))
         return _kept(row) if row else None
 
-    def next_to_work(self, surface: str) -> Kept | None:
-        """The oldest request waiting to be worked, held until this transaction ends. Its school's version is read
-        with it, so the request's own reads of the school (storage.repos.schools) cost no statement more."""
+    def next_to_work(self, surface: str, item_id: int | None = None) -> Kept | None:
+        """The oldest request waiting to be worked (or this one, if it still waits), held until this transaction
+        ends. Its school's version is read with it, so the request's own reads of the school
+        (storage.repos.schools) cost no statement more."""
+        which = () if item_id is None else (InboxRow.id == item_id,)
         found = self.session.execute(
             select(InboxRow, SchoolRow.updated_at).outerjoin(SchoolRow, SchoolRow.id == InboxRow.school_id)
-            .where(InboxRow.surface == surface, InboxRow.status == "pending")
+            .where(InboxRow.surface == surface, InboxRow.status == "pending", *which)
             .order_by(InboxRow.id).limit(1).with_for_update(of=InboxRow, skip_locked=True)).first()
         if found is None:
             return None

@@ -13,7 +13,7 @@ def _concern_from_row(row: ConcernRow) -> Concern:
                    row.visit_id)
 
 
-def _objection_from_row(row: ObjectionRow) -> Objection:
+def objection_from_row(row: ObjectionRow) -> Objection:
     return Objection(row.id, row.school_id, row.teacher, row.observer, row.reason, row.raised_at, row.visit_id,
                      row.routed_to, ObjectionStatus(row.status), row.settled_at, row.resolution)
 
@@ -54,7 +54,7 @@ class SqlObjectionRepo:
         )
         self.session.add(row)
         self.session.flush()
-        return _objection_from_row(row)
+        return objection_from_row(row)
 
     def for_teacher(self, school_id: int, teacher: str) -> list[Objection]:
         rows = self.session.scalars(
@@ -63,7 +63,7 @@ class SqlObjectionRepo:
                    ObjectionRow.status == ObjectionStatus.OPEN.value)
             .order_by(ObjectionRow.raised_at, ObjectionRow.id)
         )
-        return [_objection_from_row(r) for r in rows]
+        return [objection_from_row(r) for r in rows]
 
     def open_on_visit(self, school_id: int, visit_id: int) -> list[Objection]:
         rows = self.session.scalars(
@@ -73,7 +73,7 @@ class SqlObjectionRepo:
             .order_by(ObjectionRow.raised_at, ObjectionRow.id)
             .with_for_update()
         )
-        return [_objection_from_row(r) for r in rows]
+        return [objection_from_row(r) for r in rows]
 
     def settle(self, objection: Objection) -> None:
         row = self.session.get(ObjectionRow, objection.id)

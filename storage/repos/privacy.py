@@ -30,7 +30,7 @@ from bot.domain.retention import ERASED_NAME, REMOVED, RecordKind, Span
 from bot.ports import Disposal, SubjectAccess
 from bot.reply.card import card
 from storage.repos.notices import _body, _notice_from_row
-from storage.repos.people import _concern_from_row, _objection_from_row
+from storage.repos.people import _concern_from_row, objection_from_row
 from storage.repos.schools import school_changed
 from storage.tables import (
     CalendarFeedRow,
@@ -192,7 +192,7 @@ class SqlPrivacyRepo:
             ObjectionRow.school_id == school_id,
             or_(ObjectionRow.teacher == person, ObjectionRow.observer == person, ObjectionRow.routed_to == person))
             .order_by(ObjectionRow.raised_at, ObjectionRow.id))
-        return [_objection_from_row(r) for r in rows]
+        return [objection_from_row(r) for r in rows]
 
     def notices_to(self, school_id: int, person: str) -> list[Notice]:
         rows = self.session.scalars(select(NoticeRow).where(NoticeRow.school_id == school_id,

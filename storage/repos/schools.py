@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Iterable, Mapping
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.model import Role, Staff
+from bot.domain.model import Objection, ObjectionStatus, Role, Staff
 from bot.domain.school import School, SchoolConfig, parse_school_config
 from bot.errors import InputError, NotFound
-from storage.tables import SchoolRow, StaffRow
+from storage.repos.people import objection_from_row
+from storage.tables import ObjectionRow, SchoolRow, StaffRow
 
 FROM_FILE, FROM_CHAT = "school.yml", "chat"
 
@@ -306,13 +307,19 @@ class SqlStaffRepo:
         self.session.flush()
         return _staff_from_row(row)
 
-    def lock(self, school_id: int, chat_ids: Iterable[str]) -> None:
+    def lock(self, school_id: int, chat_ids: Iterable[str], *, objections_to: str | None = None) -> list[Objection]:
         # FOR UPDATE on PostgreSQL, in chat-id order so that two requests locking overlapping people never
-        # deadlock; SQLite renders nothing, but every transaction there is BEGIN IMMEDIATE.
+        # deadlock; SQLite renders nothing, but every transaction there is BEGIN IMMEDIATE. The teacher's open
+        # objections come joined to their own row, so a booking reads them without a statement of their own.
         wanted = sorted(set(chat_ids))
-        found = self.session.scalars(
-            select(StaffRow.chat_id).where(StaffRow.school_id == school_id, StaffRow.chat_id.in_(wanted))
-            .order_by(StaffRow.chat_id).with_for_update()).all()
-        missing = set(wanted) - set(found)
+        objecting = and_(ObjectionRow.school_id == StaffRow.school_id, ObjectionRow.teacher == StaffRow.chat_id,
+                         StaffRow.chat_id == objections_to, ObjectionRow.status == ObjectionStatus.OPEN.value)
+        rows = self.session.execute(
+            select(StaffRow.chat_id, ObjectionRow).outerjoin(ObjectionRow, objecting)
+            .where(StaffRow.school_id == school_id, StaffRow.chat_id.in_(wanted))
+            .order_by(StaffRow.chat_id, ObjectionRow.raised_at, ObjectionRow.id)
+            .with_for_update(of=StaffRow)).all()
+        missing = set(wanted) - {chat_id for chat_id, _ in rows}
         if missing:
             raise NotFound(f"There is no one with the chat id {sorted(missing)[0]} at this school.")
+        return [objection_from_row(row) for _, row in rows if row is not None]

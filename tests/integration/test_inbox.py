@@ -96,6 +96,35 @@ def test_failed_work_is_undone_and_tried_again_then_given_up_with_a_sorry(store,
     assert count(store, "SELECT count(*) FROM inbox WHERE status = 'answered'") == 2
 
 
+class RefusedAfterWriting(Concerns):
+    """The first time, the work's first part writes a concern and is left uncommitted (a use case refusing after it
+    wrote); each time a second part raises one that is kept."""
+
+    refusals = 1
+
+    def work(self, item):
+        if self.refusals:
+            self.refusals -= 1
+            with self.store.uow() as refused:
+                refused.concerns.add(Concern(None, self.school_id, "U03TOM", "U02DEPUTY", "refused", NOW))
+        return super().work(item)
+
+
+def test_a_request_whose_first_part_failed_after_writing_is_worked_again_and_kept_once(store, school):
+    surface = RefusedAfterWriting(store, school.id)
+    inbox = Inbox(store, surface)
+    inbox.keep("command:1", school.id, {"text": "kept"})
+    assert inbox.work_one()
+    # The refused part's concern went with the first transaction; the second part's is kept, once.
+    assert concern_texts(store) == ["kept"] and [said for _, said in surface.said] == ["done: kept"]
+    assert count(store, "SELECT attempts FROM inbox") == 1 and not inbox.work_one()
+
+
+def concern_texts(store) -> list[str]:
+    with store.engine.connect() as conn:
+        return list(conn.scalars(text("SELECT text FROM concerns ORDER BY id")))
+
+
 def test_an_answer_the_platform_cannot_take_yet_is_sent_later_once(store, school):
     surface = Concerns(store, school.id, later_times=2)
     inbox = Inbox(store, surface)

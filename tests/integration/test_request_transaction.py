@@ -1,10 +1,13 @@
 """One transaction a request (storage.db.Store.request): each unit of work the use case opens is a part of it,
 whose commit keeps its changes for the request's commit and whose leaving uncommitted undoes only its own. A part
-that only reads costs no savepoint; one that writes, by the ORM or by a statement, can be undone alone."""
+that only reads costs no savepoint; one that writes, by the ORM or by a statement, can be undone alone once an
+earlier part's changes are kept (or the request is careful). The first part to write begins none: left
+uncommitted, it rolls the whole transaction back and marks the request spoiled, to be worked again carefully."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import delete, event, func, insert, select, update
 
 from storage import Store
@@ -61,7 +64,7 @@ def test_a_part_that_only_reads_begins_no_savepoint(store):
     assert said == []
 
 
-def test_a_part_that_writes_begins_its_savepoint_once_and_a_committed_part_is_kept(store):
+def test_the_first_part_to_write_begins_no_savepoint_and_each_after_it_begins_one_once(store):
     said = _savepoints(store)
     with store.request() as request:
         with store.uow() as part:
@@ -71,10 +74,45 @@ def test_a_part_that_writes_begins_its_savepoint_once_and_a_committed_part_is_ke
             part.commit()
         with store.uow() as emptied:
             emptied.session.execute(delete(DisposalRow).where(DisposalRow.kind == "notes"))
+            emptied.session.execute(update(DisposalRow).values(count=2))
             emptied.commit()
         request.commit()
-    assert [text.split()[0] for text in said] == ["SAVEPOINT", "RELEASE", "SAVEPOINT", "RELEASE"]
-    assert _kinds(store) == ["visits"]
+    assert [text.split()[0] for text in said] == ["SAVEPOINT", "RELEASE"]
+    assert not request.spoiled and _kinds(store) == ["visits"]
+
+
+@pytest.mark.parametrize("unsent", [False, True], ids=["sent", "never sent"])
+def test_a_first_part_left_uncommitted_after_writing_rolls_the_request_back_and_spoils_it(store, unsent):
+    said = _savepoints(store)
+    with store.request() as request:
+        with store.uow() as refused:
+            refused.session.add(_row("visits"))
+            if not unsent:
+                refused.session.flush()
+        assert request.spoiled
+        with store.uow() as after:  # what comes after it sees nothing of it
+            assert after.session.scalar(select(func.count()).select_from(DisposalRow)) == 0
+        request.commit()
+    assert said == [] and _kinds(store) == []
+
+
+def test_in_a_careful_request_the_first_part_to_write_can_be_undone_alone(store):
+    with store.uow() as uow:
+        uow.session.add(_row("kept"))
+        uow.commit()
+    said = _savepoints(store)
+    with store.request(careful=True) as request:
+        with store.uow() as refused:
+            refused.session.execute(update(DisposalRow).values(count=5))
+            refused.session.add(_row("visits"))
+        with store.uow() as kept:
+            kept.session.add(_row("notes"))
+            kept.commit()
+        request.commit()
+    assert [text.split()[0] for text in said] == ["SAVEPOINT", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+    assert not request.spoiled and _kinds(store) == ["kept", "notes"]
+    with store.uow() as uow:
+        assert uow.session.scalars(select(DisposalRow.count)).all() == [1, 1]
 
 
 def test_nothing_is_kept_unless_the_request_commits(store):

@@ -96,8 +96,8 @@ def proposed_id(text: str) -> int:
 # superseded, the notices. Limits and list: one query. App Home: my visits, every cap counted in one aggregate, the
 # walks, who can't be reached. A school without a timetable is not asked for lessons.
 COSTS = {
-    "sqlite": {"propose": (8, 10), "agree": (9, 11), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
-    "postgresql": {"propose": (7, 9), "agree": (9, 11), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
+    "sqlite": {"propose": (5, 7), "agree": (6, 8), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
+    "postgresql": {"propose": (4, 6), "agree": (6, 8), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
 }
 
 
