@@ -201,15 +201,15 @@ def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[
             if requests.kind(kind).round_trips > most}
     if over:
         missed.append("- **Round trips per request** (" + ", ".join(f"{kind} {n}" for kind, n in over.items())
-                      + "). Each statement is a round trip, and besides its transaction's start and end a "
-                      "change still makes several: the people it touches locked (a statement of its own, so that "
-                      "what the rules count next is read after the lock), the visits the rules count (one query), "
-                      "the teacher's objections, a savepoint's begin and release around the write (so a part that "
-                      "fails undoes only itself), the visit with its visitors (one statement on PostgreSQL, whose "
-                      "WITH can write) and its notices; the App Home reads the person's visits, the caps' counts, "
-                      "the walks and who can't be reached in a query each. "
-                      "What would close it: the objections and the people's locks taken with the visits the "
-                      "rules count, in one query, and the App Home's four reads in one.")
+                      + "). Each statement is a round trip, and so are a transaction's start and end. A change "
+                      "makes few now: the people it touches locked with the teacher's objections (a statement of its "
+                      "own, so that what the rules count next is read after the lock), the visits the rules count "
+                      "(one query), the visit with its visitors (one statement on PostgreSQL, whose WITH can write) "
+                      "and its notices; the first part of a request to write begins no savepoint (should it fail, "
+                      "the request is rolled back and worked again). The App Home reads the person's visits, the "
+                      "caps' counts, the walks and who can't be reached, in a query each. What would close it: "
+                      "the App Home's four reads in two (its visits with the caps' counts, the walks with who "
+                      "can't be reached), or kept per school and version as the parsed school is.")
     if figures["dispatch"] > 1:
         missed.append("- **Dispatch round trips.** More than one a notice: claims come in 100s (`--batch`); a larger "
                       "batch spreads each claim's statements over more notices.")
@@ -458,13 +458,13 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         missed.append(
             f"- **Dispatch.** {share:.0%} of the ceiling, {sent.refused:,} calls answered 429 ({refused_share:.1%}). "
             "After a 429 the dispatcher calls the workspace no more until Retry-After, and Slack (the stand-in too) "
-            "gives Retry-After in whole seconds: a wait of 10 ms becomes a second with nothing sent, and the senders "
-            "already asking when the first 429 came each take one too. Once a workspace has answered 429, walkbot "
-            "keeps each channel to a post a second itself, so a person's burst no longer draws one; what is left "
-            "is the workspace's own limit, which Slack does not publish. What would close it: keeping a little "
-            "under that limit before Slack says so, learnt from the rate at which its 429s come and rising again "
-            "while none come (tried without the rising, a first 429 during a slow start held the dispatcher at a "
-            "third of the ceiling for the rest of the run).")
+            "gives Retry-After in whole seconds: a wait of 10 ms becomes a second with nothing sent. From a "
+            "workspace's first 429 walkbot keeps each channel to a post a second after a burst of three, and from "
+            "its next to a pace a little under the rate that drew it, rising slowly while none comes "
+            "(handlers.slack.transport.Pacing): few 429s now, but each still costs a second, and the pace spends "
+            "some seconds below the limit after each cut and as the run ends, when the last notices are a few "
+            "people's, a post a second each. What would close it: a pace that learns the workspace's limit "
+            "itself (from how long the posts above it took to draw the 429) rather than rising until one comes.")
     if walkbot_p99 > 1.2 * bare_p99:
         missed.append(
             f"- **Ack p99 against bare Bolt at concurrency {top}.** {walkbot_p99 / bare_p99:.2f} ×. walkbot's ack "

@@ -5,9 +5,8 @@ posts in the channel. A notice carrying a calendar file gets it in a thread repl
 
 SlackTransport implements bot.notices.delivery.Transport for one workspace's token. Slack's answers become the
 dispatcher's cases: a 429 is RateLimited (Retry-After, for the whole workspace; once a workspace has answered
-one, walkbot keeps to one post a second in each channel itself, so as not to draw another: Pacing), a recipient
-that can never be reached is
-Undeliverable, and anything else (Slack down, the network, a revoked token) is a DeliveryError worth another
+one, walkbot keeps to one post a second in each channel itself, and after another to a little under the rate that
+drew it, so as not to draw more: Pacing), a recipient that can never be reached is Undeliverable, and anything else (Slack down, the network, a revoked token) is a DeliveryError worth another
 try later. Which workspace's token a school's notice goes with is `OneWorkspace` (SLACK_BOT_TOKEN) or
 `WorkspaceTransport` (OAuth): each gives a school its own workspace's transport, or says it has none
 (Unreachable), never another school's.
@@ -17,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Callable
 from urllib.error import URLError
 
@@ -45,31 +45,88 @@ NEVER = frozenset({
     "msg_too_long", "no_text", "invalid_blocks", "too_many_attachments",
 })
 DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After
-CHANNEL_EVERY = 1.0  # seconds between posts to one channel: Slack allows "one message per second per channel"
+# Slack allows "one message per second per channel", "short bursts" above it: walkbot allows itself three at once.
+CHANNEL_EVERY, CHANNEL_BURST = 1.0, 3
+
+
+# Slack does not publish a workspace's limit on chat.postMessage. A first 429 may be a channel's (a person's burst):
+# from then on walkbot keeps each channel to a post a second itself, so a 429 after that is the workspace's, and
+# walkbot keeps its posts to a little under the rate that drew it, learnt from the posts of the last LEARN_OVER
+# seconds, cut again at each 429 and rising slowly while none comes.
+LEARN_OVER = 2.0  # seconds of posts the rate that drew a workspace's first 429 is measured over
+CUT = 0.95  # of that rate, after a 429
+RISE = 0.005  # a second, compounded, while no 429 comes
+SLOWEST, FASTEST = 1.0, 1_000.0  # posts a second the workspace is kept to at least, and at most
+ONE_EPISODE = 0.5  # seconds: 429s within this of a cut are the senders already asking when it came, not a new one
+LONGEST_WAIT = 1.0  # seconds a sender waits for its turn at the pace; longer, the notice is held back instead
 
 
 class Pacing:
-    """Slack's limit per channel, kept by walkbot before Slack has to say so, once a workspace has answered 429: a
-    post to a channel (a person's DM) within a second of the last is then held back without asking Slack
-    (RateLimited for that conversation only), since another 429 would make the whole workspace wait. Until then
-    (most workspaces, most of the time) a person's notices go as fast as they come. One per workspace, shared by
-    its transports and senders."""
+    """Slack's limits, kept by walkbot before Slack has to say so, once a workspace has answered 429: another 429
+    would make the whole workspace wait Retry-After, which Slack gives in whole seconds. Then each channel (a
+    person's DM) is kept to a post a second after a burst of CHANNEL_BURST (a post beyond that is held back
+    without asking Slack: RateLimited for that conversation only), and after another 429 the workspace's posts
+    to `rate`, a little under what drew it (LEARN_OVER and what follows). Until then (most workspaces, most of
+    the time) notices go as fast as they come. One per workspace, shared by its transports and senders."""
 
-    def __init__(self, every: float = CHANNEL_EVERY, clock: Callable[[], float] = time.monotonic):
-        self.every, self.clock = every, clock
-        self.limited = False  # the workspace has answered 429: its limits bind
-        self._last: dict[str, float] = {}
+    def __init__(self, every: float = CHANNEL_EVERY, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.every, self.clock, self.sleep = every, clock, sleep
+        self.limited = False  # the workspace has answered 429: its channels' limits bind
+        self.rate: float | None = None  # posts a second the workspace is kept to, once it has answered 429 again
+        self._due: dict[str, float] = {}  # each channel's next post, at one a second (a burst goes ahead of it)
+        self._posted: deque[float] = deque()  # when the last LEARN_OVER seconds' posts went
+        self._next = 0.0  # when the workspace's next post may go, at `rate`
+        self._cut_at = self._risen_at = float("-inf")
         self._lock = threading.Lock()
 
     def take(self, channel: str) -> None:
+        """Wait for this post's turn at the workspace's pace; RateLimited when the channel's, or the pace's, is
+        further off than a sender should wait."""
         with self._lock:
             now = self.clock()
-            wait = self._last.get(channel, -self.every) + self.every - now
+            at = now
+            if self.rate is not None:
+                self.rate = min(FASTEST, self.rate * (1 + RISE) ** min(now - self._risen_at, 3_600.0))
+                self._risen_at = now
+                at = max(self._next, now)
+                if at - now > LONGEST_WAIT:
+                    raise RateLimited(at - now)
+            due = self._due.get(channel, at)
+            wait = due - (CHANNEL_BURST - 1) * self.every - at
             if wait > 0 and self.limited:
                 raise RateLimited(wait)
-            self._last[channel] = now
-            if len(self._last) > 10_000:  # forget channels posted to long ago
-                self._last = {c: at for c, at in self._last.items() if at > now - self.every}
+            if self.rate is not None:
+                self._next = at + 1 / self.rate
+            self._due[channel] = max(due, at) + self.every
+            if len(self._due) > 10_000:  # forget channels whose bursts are long over
+                self._due = {c: when for c, when in self._due.items() if when > now}
+        if at > now:
+            self.sleep(at - now)
+
+    def posted(self) -> None:
+        """A post went: counted for what a 429 learns from."""
+        with self._lock:
+            now = self.clock()
+            self._posted.append(now)
+            while self._posted and self._posted[0] < now - LEARN_OVER:
+                self._posted.popleft()
+
+    def refused(self) -> None:
+        """Slack answered 429: the first time, channels are kept to their limit from now on; after that, the pace is
+        cut to a little under the rate of the posts that drew it (once for the senders that asked meanwhile)."""
+        with self._lock:
+            now = self.clock()
+            if now - self._cut_at < ONE_EPISODE:
+                return
+            self._cut_at = now
+            if not self.limited:
+                self.limited = True
+                return
+            # The first pace is learnt from the posts that drew the 429; after that the pace itself was too fast.
+            drew = sum(1 for at in self._posted if at >= now - LEARN_OVER) / LEARN_OVER
+            base = self.rate if self.rate is not None else drew
+            self.rate, self._risen_at = max(SLOWEST, base * CUT), now
 
 
 def text_only(notice: Notice) -> dict:
@@ -91,10 +148,11 @@ class SlackTransport:
         except SlackApiError as error:
             refused = _delivery_error(error)
             if isinstance(refused, RateLimited):
-                self.pacing.limited = True
+                self.pacing.refused()
             raise refused from error
         except (SlackClientError, URLError, OSError) as error:
             raise DeliveryError(f"Slack could not be reached: {error}") from error
+        self.pacing.posted()
         if notice.ics:
             self._attach(posted["channel"], posted["ts"], notice)  # the DM's own id (D…), which uploads need
         return posted["ts"]
