@@ -329,6 +329,24 @@ class PrivacyRepo(Protocol):
         How many of each kind of record were touched."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Glance:
+    """What the App Home shows, read together (GlanceRepo)."""
+
+    visits: list[Visit]  # the person's, as VisitRepo.of_person with `each`
+    counts: dict[str, dict[VisitKind, tuple[int, int]]]  # as VisitRepo.booked_by_teacher
+    walks: list[Walk]  # as WalkRepo.between
+    waiting: list[tuple[str, str]]  # as NoticeRepo.waiting; empty unless asked for
+
+
+class GlanceRepo(Protocol):
+    def read(self, school_id: int, person: str, since: datetime, each: int, teachers: Iterable[str],
+             session: tuple[datetime, datetime], days: tuple[date, date], *, waiting: bool) -> Glance:
+        """The person's visits from `since` (the soonest `each` of each status as teacher and as visitor), the
+        booked visits to `teachers` in `session` counted, the walks on `days`, and (`waiting`) whom notices wait
+        to reach: what four reads would give, in two statements."""
+
+
 class UnitOfWork(Protocol):
     schools: SchoolRepo
     staff: StaffRepo
@@ -343,6 +361,7 @@ class UnitOfWork(Protocol):
     timetable: TimetableRepo
     imported_staff: ImportedStaffRepo
     reports: ReportRepo
+    glance: GlanceRepo
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc) -> None:

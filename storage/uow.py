@@ -16,6 +16,7 @@ from storage.repos import (
     SqlWalkRepo,
 )
 from storage.repos.feeds import SqlCalendarFeedRepo
+from storage.repos.glance import SqlGlanceRepo
 from storage.repos.inbox import SqlInboxRepo
 from storage.repos.reports import SqlReportRepo
 from storage.repos.privacy import SqlPrivacyRepo
@@ -81,6 +82,7 @@ class SqlAlchemyUnitOfWork:
         self.imported_staff = SqlImportedStaffRepo(self.session)
         self.reports = SqlReportRepo(self.session)
         self.inbox = SqlInboxRepo(self.session)
+        self.glance = SqlGlanceRepo(self.session)
 
     def __exit__(self, exc_type, error, tb) -> None:
         session, self.session = self.session, None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Sequence
 
 from bot import rules
@@ -37,9 +37,19 @@ def list_visits(cmd: c.ListVisits, uow: UnitOfWork, clock: Clock) -> VisitList:
 def my_visits(scope: Scope, *, shown: int | None = None) -> VisitList:
     """The asker's visits from a month ago on, by what each waits for; with `shown`, only the soonest that many
     of each (the App Home's glance), read without the rest."""
-    me = scope.actor.chat_id
-    mine = scope.uow.visits.of_person(scope.school.id, me, scope.now - timedelta(days=30),
+    mine = scope.uow.visits.of_person(scope.school.id, scope.actor.chat_id, since(scope),
                                       each=None if shown is None else shown + 1)
+    return visit_list(scope, mine, shown)
+
+
+def since(scope: Scope) -> datetime:
+    """From when `visit list` shows a person's visits."""
+    return scope.now - timedelta(days=30)
+
+
+def visit_list(scope: Scope, mine: Sequence[Visit], shown: int | None = None) -> VisitList:
+    """The asker's visits (as my_visits reads them) by what each waits for."""
+    me = scope.actor.chat_id
 
     def waits_for_me(v: Visit) -> bool:
         return (v.status is VisitStatus.PROPOSED and v.teacher == me) or (
@@ -88,9 +98,20 @@ def usage_by_teacher(uow: UnitOfWork, school: School, teachers: Sequence[Staff],
                      ctx: rules.Context) -> dict[str, list[rules.Usage]]:
     """Each teacher's allowance used this session against every cap, counted by one aggregate query: the rows
     read are the teachers and kinds, however many visits the session holds."""
-    cal, policy = school.calendar, ctx.policy
-    counted = uow.visits.booked_by_teacher(school.id, [t.chat_id for t in teachers], cal.at(session.start, time.min),
-                                           cal.at(session.end, time.max))
+    counted = uow.visits.booked_by_teacher(school.id, [t.chat_id for t in teachers], *session_span(school, session))
+    return usage_from(counted, teachers, session, ctx)
+
+
+def session_span(school: School, session: Session) -> tuple[datetime, datetime]:
+    """The session's first moment to its last, in the school's time."""
+    cal = school.calendar
+    return cal.at(session.start, time.min), cal.at(session.end, time.max)
+
+
+def usage_from(counted: dict[str, dict[VisitKind, tuple[int, int]]], teachers: Sequence[Staff], session: Session,
+               ctx: rules.Context) -> dict[str, list[rules.Usage]]:
+    """Each teacher's allowance used, from the booked visits counted per teacher and kind (usage_by_teacher)."""
+    policy = ctx.policy
     caps = rules.usage((), session.start, session.end, ctx)  # every cap the policy sets, none used yet
 
     def used(cap: rules.Usage, kinds: dict[VisitKind, tuple[int, int]]) -> int:

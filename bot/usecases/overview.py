@@ -17,30 +17,33 @@ SHOWN = 10  # visits of each kind at a glance; `visit list` has them all
 
 
 def show_overview(cmd: c.ShowOverview, uow: UnitOfWork, clock: Clock) -> Overview:
-    # What the list and limits commands say, read in one transaction, so the overview never disagrees with them.
+    # What the list and limits commands say, read in one transaction (in two statements: GlanceRepo), so the
+    # overview never disagrees with them.
     with uow:
         scope = open_scope(uow, cmd, clock)
-        visits = lookups.my_visits(scope, shown=SHOWN)
         session = lookups.this_session(scope)
         # SLT's counts for every teacher and the asker's own allowance, from the one query that counts them.
         teachers = [s for s in scope.staff if s.has(Role.TEACHER)] if scope.actor.is_slt else []
         asker = [] if scope.actor in teachers else [scope.actor]
-        used = lookups.usage_by_teacher(uow, scope.school, teachers + asker, session, scope.ctx)
+        glance = uow.glance.read(scope.school.id, scope.actor.chat_id, lookups.since(scope), SHOWN + 1,
+                                 [t.chat_id for t in teachers + asker], lookups.session_span(scope.school, session),
+                                 (session.start, session.end), waiting=scope.actor.is_slt)
+        visits = lookups.visit_list(scope, glance.visits, shown=SHOWN)
+        used = lookups.usage_from(glance.counts, teachers + asker, session, scope.ctx)
         allowance = lookups.allowance(scope, scope.actor, session, used[scope.actor.chat_id])
-        walks = tuple(w for w in uow.walks.between(scope.school.id, session.start, session.end)
-                      if not w.cancelled and w.end > scope.now)
+        walks = tuple(w for w in glance.walks if not w.cancelled and w.end > scope.now)
         counts = tuple(TeacherCounts(t, tuple(used[t.chat_id])) for t in teachers)
-        unreached = _unreached(scope) if scope.actor.is_slt else ()
+        unreached = _unreached(scope, glance.waiting) if scope.actor.is_slt else ()
         return Overview(scope.school, scope.actor, visits, allowance, walks, counts, unreached)
 
 
-def _unreached(scope: Scope) -> tuple[Unreached, ...]:
-    """Whom notices wait for, by why walkbot cannot reach them. Someone walkbot has been installed for since
-    is left out: their notices go at the next try."""
+def _unreached(scope: Scope, waiting: list[tuple[str, str]]) -> tuple[Unreached, ...]:
+    """Whom notices wait for (`waiting`: recipient, why), by why walkbot cannot reach them. Someone walkbot has been
+    installed for since is left out: their notices go at the next try."""
     school, uow = scope.school, scope.uow
     people: dict[Reach, set[str]] = {}
     channels: set[Reach] = set()
-    for recipient, why in uow.notices.waiting(school.id):
+    for recipient, why in waiting:
         reach = Reach(why)
         if recipient in school.staff_channels:
             channels.add(reach)

@@ -13,7 +13,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Iterable, Mapping
 
-from sqlalchemy import and_, case, exists, func, insert, literal, null, or_, select, text, update
+from sqlalchemy import Select, and_, case, exists, func, insert, literal, null, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.domain.model import Notice, NoticeKind, Role
@@ -332,10 +332,7 @@ class SqlNoticeRepo:
 
     def waiting(self, school_id: int) -> list[tuple[str, str]]:
         """Whom this school's pending notices wait to reach, and why: (recipient, reach), each pair once."""
-        return [(recipient, reach) for recipient, reach in self.session.execute(
-            select(NoticeRow.recipient, NoticeRow.waiting_for).where(
-                NoticeRow.school_id == school_id, NoticeRow.status == "pending", NoticeRow.waiting_for.is_not(None))
-            .distinct().order_by(NoticeRow.recipient, NoticeRow.waiting_for))]
+        return sorted((row.recipient, row.waiting_for) for row in self.session.execute(waiting_read(school_id)))
 
     def reached(self, school_id: int, recipient: str) -> int:
         """walkbot can reach this recipient now (walkbot was installed for them): what waited for that goes at the
@@ -394,3 +391,10 @@ class SqlNoticeRepo:
             which.append(NoticeRow.kind.in_(sorted(kinds)))
         result = self.session.execute(update(NoticeRow).where(*which).values(status="superseded"))
         return result.rowcount
+
+
+def waiting_read(school_id: int) -> Select:
+    """SqlNoticeRepo.waiting's read, for storage.repos.glance: (recipient, waiting_for) pairs, each once."""
+    return (select(NoticeRow.recipient, NoticeRow.waiting_for).where(
+        NoticeRow.school_id == school_id, NoticeRow.status == "pending", NoticeRow.waiting_for.is_not(None))
+        .distinct())

@@ -57,7 +57,7 @@ def _instant(text: str) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def _visit_from_row(row: Row) -> Visit:
+def visit_from_row(row: Row) -> Visit:
     notes = sorted((_instant(at), note_id, author, text) for at, note_id, author, text in json_rows(row.note_rows))
     return Visit(
         id=row.id,
@@ -126,7 +126,7 @@ class SqlVisitRepo:
     def _read(self, school_id: int, visit_id: int, *, lock: bool = False) -> Visit | None:
         query = _READ.where(VisitRow.id == visit_id, VisitRow.school_id == school_id)
         row = self.session.execute(query.with_for_update(of=VISITS) if lock else query).first()
-        return _visit_from_row(row) if row else None
+        return visit_from_row(row) if row else None
 
     def add(self, visit: Visit) -> Visit:
         fields = {**_values(visit), "school_id": visit.school_id, "revision": visit.revision}
@@ -217,7 +217,7 @@ class SqlVisitRepo:
         rows = self.session.execute(_READ.add_columns(and_(*to_teacher).label("to_teacher"),
                                                       involved.label("involved"))
                                     .where(VisitRow.id.in_(ids)).order_by(VisitRow.start_at, VisitRow.id))
-        found = [(_visit_from_row(row), row.to_teacher, row.involved) for row in rows]
+        found = [(visit_from_row(row), row.to_teacher, row.involved) for row in rows]
         return [visit for visit, yes, _ in found if yes], [visit for visit, _, yes in found if yes]
 
     def involving(
@@ -227,31 +227,53 @@ class SqlVisitRepo:
         return self._visits(VisitRow.id.in_(_ids_involving(school_id, people, *_overlapping((start, end), statuses))))
 
     def of_person(self, school_id: int, chat_id: str, since: datetime, *, each: int | None = None) -> list[Visit]:
-        mine = _ids_involving(school_id, [chat_id], VisitRow.start_at >= since)
-        if each is None:
-            return self._visits(VisitRow.id.in_(mine))
-        ranked = select(VisitRow.id, func.row_number().over(
-            partition_by=(VisitRow.status, VisitRow.teacher == chat_id),
-            order_by=(VisitRow.start_at, VisitRow.id)).label("place")).where(VisitRow.id.in_(mine)).subquery()
-        return self._visits(VisitRow.id.in_(select(ranked.c.id).where(ranked.c.place <= each)))
+        return self._visits(person_visits(school_id, chat_id, since, each))
 
     def booked_by_teacher(self, school_id: int, teachers: Iterable[str], start: datetime,
                           end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
         """Booked visits to these teachers starting in [start, end], counted per teacher and kind in the database
         (a range on ix_visits_teacher_school_id_start_at): how many, and their minutes."""
-        rows = self.session.execute(
-            select(VisitRow.teacher, VisitRow.kind, func.count(), func.sum(VisitRow.minutes))
-            .where(VisitRow.teacher.in_(sorted(set(teachers))), VisitRow.school_id == school_id,
-                   VisitRow.start_at >= start, VisitRow.start_at <= end, VisitRow.status.in_(_statuses(BOOKED_STATUSES)))
-            .group_by(VisitRow.teacher, VisitRow.kind))
-        counted: dict[str, dict[VisitKind, tuple[int, int]]] = {}
-        for teacher, kind, count, minutes in rows:
-            counted.setdefault(teacher, {})[VisitKind(kind)] = (count, minutes)
-        return counted
+        return booked_counts(self.session.execute(booked_counts_read(school_id, teachers, start, end)))
 
     def _visits(self, *conditions: ColumnElement[bool]) -> list[Visit]:
         rows = self.session.execute(_READ.where(*conditions).order_by(VisitRow.start_at, VisitRow.id))
-        return [_visit_from_row(r) for r in rows]
+        return [visit_from_row(r) for r in rows]
+
+
+# What SqlVisitRepo reads, for storage.repos.glance to read with other things in one statement.
+
+def person_visits(school_id: int, chat_id: str, since: datetime, each: int | None = None) -> ColumnElement[bool]:
+    """The visits where the person is teacher or visitor, from `since`; with `each`, only the soonest that many
+    of each status as teacher and as visitor."""
+    mine = _ids_involving(school_id, [chat_id], VisitRow.start_at >= since)
+    if each is None:
+        return VisitRow.id.in_(mine)
+    ranked = select(VisitRow.id, func.row_number().over(
+        partition_by=(VisitRow.status, VisitRow.teacher == chat_id),
+        order_by=(VisitRow.start_at, VisitRow.id)).label("place")).where(VisitRow.id.in_(mine)).subquery()
+    return VisitRow.id.in_(select(ranked.c.id).where(ranked.c.place <= each))
+
+
+def visits_where(condition: ColumnElement[bool]) -> Select:
+    """The visits, each with its child rows in one row, as visit_from_row reads them."""
+    return _READ.where(condition)
+
+
+def booked_counts_read(school_id: int, teachers: Iterable[str], start: datetime, end: datetime) -> Select:
+    return (select(VisitRow.teacher, VisitRow.kind, func.count().label("visits"),
+                   func.sum(VisitRow.minutes).label("minutes"))
+            .where(VisitRow.teacher.in_(sorted(set(teachers))), VisitRow.school_id == school_id,
+                   VisitRow.start_at >= start, VisitRow.start_at <= end,
+                   VisitRow.status.in_(_statuses(BOOKED_STATUSES)))
+            .group_by(VisitRow.teacher, VisitRow.kind))
+
+
+def booked_counts(rows: Iterable[Any]) -> dict[str, dict[VisitKind, tuple[int, int]]]:
+    """booked_counts_read's rows as counts: by teacher, by kind, (how many, their minutes)."""
+    counted: dict[str, dict[VisitKind, tuple[int, int]]] = {}
+    for row in rows:
+        counted.setdefault(row.teacher, {})[VisitKind(row.kind)] = (row.visits, row.minutes)
+    return counted
 
 
 def _overlapping(span: tuple[datetime, datetime], statuses: Iterable[VisitStatus]) -> tuple[ColumnElement[bool], ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from bot.domain.model import Finding, FindingKind, Walk
@@ -17,7 +17,17 @@ _READ = select(WalkRow.__table__, child_rows(WalkWalkerRow.position, WalkWalkerR
                                              parent=WalkRow).label("walker_rows"))
 
 
-def _walk_from_read(row: Row) -> Walk:
+def walks_between(school_id: int, first: date, last: date) -> Select:
+    """The school's walks on the days from `first` to `last`, with their walkers, as walk_from_read reads them."""
+    return _READ.where(WalkRow.school_id == school_id, WalkRow.day >= first, WalkRow.day <= last)
+
+
+def walk_key(walk: Walk) -> tuple:
+    """The order walks are read in: by day and time."""
+    return walk.day, walk.start, walk.id
+
+
+def walk_from_read(row: Row) -> Walk:
     return _walk_from_row(row, tuple(chat_id for _, chat_id in sorted(json_rows(row.walker_rows))))
 
 
@@ -65,7 +75,7 @@ class SqlWalkRepo:
 
     def get(self, school_id: int, walk_id: int) -> Walk | None:
         row = self.session.execute(_READ.where(WalkRow.id == walk_id, WalkRow.school_id == school_id)).first()
-        return _walk_from_read(row) if row else None
+        return walk_from_read(row) if row else None
 
     def update(self, walk: Walk) -> None:
         row = self._row(walk.school_id, walk.id) if walk.id is not None else None
@@ -79,11 +89,9 @@ class SqlWalkRepo:
         self.session.flush()
 
     def between(self, school_id: int, first: date, last: date) -> list[Walk]:
-        rows = self.session.execute(
-            _READ.where(WalkRow.school_id == school_id, WalkRow.day >= first, WalkRow.day <= last)
-            .order_by(WalkRow.day, WalkRow.start_at, WalkRow.id)
-        )
-        return [_walk_from_read(r) for r in rows]
+        rows = self.session.execute(walks_between(school_id, first, last)
+                                    .order_by(WalkRow.day, WalkRow.start_at, WalkRow.id))
+        return [walk_from_read(r) for r in rows]
 
     def add_findings(self, findings: Iterable[Finding]) -> None:
         self.session.add_all(WalkFindingRow(walk_id=f.walk_id, author=f.author, kind=f.kind.value, text=f.text,

@@ -89,15 +89,16 @@ def proposed_id(text: str) -> int:
 
 # What each kind of request costs, kept and worked as handlers.inbox works it (the school's version read with the
 # inbox's take of the request, whose own two statements are left out): statements, and round trips on each backend
-# (a transaction's start and end; a savepoint's begin and release only around a change, none for a read).
-# Propose: the people locked, the teacher's booked visits and everyone's near the time in one query, objections;
-# the visit with its visitors (one statement on PostgreSQL, whose WITH can write; two on SQLite), its notices in
-# one insert. Agree: the visit (locked), the locks, the same two reads, the visit changed, what was pending about it
-# superseded, the notices. Limits and list: one query. App Home: my visits, every cap counted in one aggregate, the
-# walks, who can't be reached. A school without a timetable is not asked for lessons.
+# (a transaction's start and end; no savepoint, as the request's first part to write begins none).
+# Propose: the people locked with the teacher's objections; the teacher's booked visits and everyone's near the
+# time in one query; the visit with its visitors (one statement on PostgreSQL, whose WITH can write; two on
+# SQLite), its notices in one insert. Agree: the visit (locked), the locks, the same read, the visit changed, what
+# was pending about it superseded, the notices. Limits and list: one query. App Home: my visits with every cap
+# counted, then the walks with who can't be reached (storage.repos.glance). A school without a timetable is not
+# asked for lessons.
 COSTS = {
-    "sqlite": {"propose": (5, 7), "agree": (6, 8), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
-    "postgresql": {"propose": (4, 6), "agree": (6, 8), "limits": (1, 3), "list": (1, 3), "home": (4, 6)},
+    "sqlite": {"propose": (5, 7), "agree": (6, 8), "limits": (1, 3), "list": (1, 3), "home": (2, 4)},
+    "postgresql": {"propose": (4, 6), "agree": (6, 8), "limits": (1, 3), "list": (1, 3), "home": (2, 4)},
 }
 
 
