@@ -34,12 +34,9 @@ def list_visits(cmd: c.ListVisits, uow: UnitOfWork, clock: Clock) -> VisitList:
         return my_visits(open_scope(uow, cmd, clock))
 
 
-def my_visits(scope: Scope, *, shown: int | None = None) -> VisitList:
-    """The asker's visits from a month ago on, by what each waits for; with `shown`, only the soonest that many
-    of each (the App Home's glance), read without the rest."""
-    mine = scope.uow.visits.of_person(scope.school.id, scope.actor.chat_id, since(scope),
-                                      each=None if shown is None else shown + 1)
-    return visit_list(scope, mine, shown)
+def my_visits(scope: Scope) -> VisitList:
+    """The asker's visits from a month ago on, by what each waits for."""
+    return visit_list(scope, scope.uow.visits.of_person(scope.school.id, scope.actor.chat_id, since(scope)))
 
 
 def since(scope: Scope) -> datetime:
@@ -48,7 +45,9 @@ def since(scope: Scope) -> datetime:
 
 
 def visit_list(scope: Scope, mine: Sequence[Visit], shown: int | None = None) -> VisitList:
-    """The asker's visits (as my_visits reads them) by what each waits for."""
+    """The asker's visits (as my_visits reads them) by what each waits for; with `shown`, only the soonest that many
+    of each (the App Home's glance), from `mine` read with one more than that of each status as teacher and as
+    visitor (VisitRepo.of_person's `each`), so that it can say whether there are more."""
     me = scope.actor.chat_id
 
     def waits_for_me(v: Visit) -> bool:

@@ -6,7 +6,8 @@ posts in the channel. A notice carrying a calendar file gets it in a thread repl
 SlackTransport implements bot.notices.delivery.Transport for one workspace's token. Slack's answers become the
 dispatcher's cases: a 429 is RateLimited (Retry-After, for the whole workspace; once a workspace has answered
 one, walkbot keeps to one post a second in each channel itself, and after another to a little under the rate that
-drew it, so as not to draw more: Pacing), a recipient that can never be reached is Undeliverable, and anything else (Slack down, the network, a revoked token) is a DeliveryError worth another
+drew it, so as not to draw more: Pacing), a recipient that can never be reached is Undeliverable, and anything
+else (Slack down, the network, a revoked token) is a DeliveryError worth another
 try later. Which workspace's token a school's notice goes with is `OneWorkspace` (SLACK_BOT_TOKEN) or
 `WorkspaceTransport` (OAuth): each gives a school its own workspace's transport, or says it has none
 (Unreachable), never another school's.
@@ -124,8 +125,9 @@ class Pacing:
                 self.limited = True
                 return
             # The first pace is learnt from the posts that drew the 429; after that the pace itself was too fast.
-            drew = sum(1 for at in self._posted if at >= now - LEARN_OVER) / LEARN_OVER
-            base = self.rate if self.rate is not None else drew
+            base = self.rate
+            if base is None:
+                base = sum(1 for at in self._posted if at >= now - LEARN_OVER) / LEARN_OVER
             self.rate, self._risen_at = max(SLOWEST, base * CUT), now
 
 

@@ -59,6 +59,6 @@ def test_a_glance_at_nothing_reads_nothing(term):
     with term.uow() as uow:
         school = uow.schools.all()[0]
         far = (SESSION[0] + timedelta(days=3650), SESSION[1] + timedelta(days=3650))
-        glance = uow.glance.read(school.id, "U03TOM", far[0], 11, [], far, (DAYS[0].replace(year=2036),
-                                                                              DAYS[1].replace(year=2037)), waiting=False)
+        days = (DAYS[0].replace(year=2036), DAYS[1].replace(year=2037))
+        glance = uow.glance.read(school.id, "U03TOM", far[0], 11, [], far, days, waiting=False)
     assert (glance.visits, glance.counts, glance.walks, glance.waiting) == ([], {}, [], [])
