@@ -111,11 +111,10 @@ def dispatch_beside_slack(runtime, clock: Clock | None = None) -> Callable[[], N
     and is stopped on the way out, letting a batch in hand finish."""
     from handlers.slack.blocks import notice_message
     from handlers.slack.transport import for_runtime
-    from handlers.teams import transport as teams
-    from handlers.transports import PerSchool
+    from handlers.transports import PerSchool, teams_from_environment
 
     transport = PerSchool(runtime.store.uow, slack=for_runtime(runtime, render=notice_message),
-                          teams=teams.from_environment(runtime.store.uow))
+                          teams=teams_from_environment(runtime.store.uow))
     return _beside(runtime.store, transport, clock)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from bot.domain.model import Notice
 from bot.domain.school import School
@@ -24,8 +25,11 @@ from handlers import redact
 from handlers.slack.blocks import notice_message as slack_message
 from handlers.slack.settings import SlackSettings
 from handlers.slack.transport import Workspaces
+from handlers.teams.reach import destination, not_reached
 from handlers.teams.settings import TeamsSettings
-from handlers.teams.transport import TeamsTransport, destination, not_reached
+
+if TYPE_CHECKING:
+    from handlers.teams.transport import TeamsTransport
 
 # A Slack user id (U…, or W… in an Enterprise Grid); a Teams person's staff id is their Entra object id or email.
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -97,11 +101,20 @@ def from_environment(store) -> PerSchool:
     """`walkbot dispatch`'s way out, from the same settings as the apps'; refused, in a sentence, when neither
     Slack nor Teams is set up."""
     from handlers.slack import transport as slack
-    from handlers.teams import transport as teams
 
     redact.install(secrets=SlackSettings.from_env().secrets + TeamsSettings.from_env().secrets)
     per_school = PerSchool(store.uow, slack=slack.from_environment(store.engine, render=slack_message),
-                           teams=teams.from_environment(store.uow))
+                           teams=teams_from_environment(store.uow))
     if per_school.slack is None and per_school.teams is None:
         raise InputError(NOTHING_SET)
     return per_school
+
+
+def teams_from_environment(uow_factory) -> TeamsTransport | None:
+    """Teams' way out when this deployment runs Teams (handlers.teams.transport.from_environment), else None
+    without loading the Teams SDK: some 60 MiB, half a Slack-only `walkbot serve`'s memory."""
+    if not TeamsSettings.from_env().set_up:
+        return None
+    from handlers.teams import transport
+
+    return transport.from_environment(uow_factory)

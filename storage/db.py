@@ -27,8 +27,21 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername in ("postgres", "postgresql"):  # hosts hand out postgres://; psycopg 3 is what we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, hide_parameters=True)  # hide_parameters: see _sqlite_engine
+    _custom_plans(engine)
     _ping_when_idle(engine)
     return engine
+
+
+def _custom_plans(engine: Engine) -> None:
+    """Plan every statement for its own values. psycopg prepares a statement on the server from its fifth use, and
+    PostgreSQL then soon plans it once for any values: a plan that cannot see that a school's teachers, a status or a
+    session's dates pick few rows. SLT's App Home over 20,000 visits took 80 ms so, against 23 ms planned each time
+    (planning costs well under a millisecond; the parse is still saved)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
 
 
 def _ping_when_idle(engine: Engine) -> None:

@@ -55,6 +55,12 @@ class TeamsSettings:
                    database_url=get("DATABASE_URL"), insecure_test=get(INSECURE_ENV) == "1")
 
     @property
+    def set_up(self) -> bool:
+        """Whether this deployment runs Teams at all (any of its settings given; handlers.teams.settings checks
+        them whole)."""
+        return bool(self.app_id or self.app_secret or self.tenant)
+
+    @property
     def multi_tenant(self) -> bool:
         return (self.tenant or "").lower() == MULTI
 

@@ -25,7 +25,6 @@ import concurrent.futures
 import os
 import re
 import threading
-from dataclasses import dataclass
 
 import httpx
 from microsoft_teams.api import Account, ApiClient, ConversationAccount, MessageActivityInput
@@ -33,49 +32,19 @@ from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment,
 from microsoft_teams.common import ClientOptions
 
 from bot.domain.model import Notice
-from bot.domain.school import School
-from bot.notices.delivery import DeliveryError, RateLimited, Reach, Undeliverable, Unreachable
-from bot.ports import TeamsConversation, UnitOfWork
+from bot.notices.delivery import DeliveryError, RateLimited, Undeliverable
+from bot.ports import TeamsConversation
 from handlers.teams import cards
 from handlers.teams.auth import TIMEOUT, ClientCredentialsToken, TokenError
 from handlers.teams.calendar import CalendarLinks, with_button
+from handlers.teams.reach import Destination, destination, not_reached
 from handlers.teams.settings import TeamsSettings
 
-TEAM = "team"  # a reference's scope when walkbot was added to a team
 LOGIN_URL_ENV = "TEAMS_LOGIN_URL"  # Microsoft's login endpoint, elsewhere only for a local stand-in
 GONE = frozenset({403, 404})  # the conversation is gone, or walkbot was uninstalled or blocked there
 DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After
 SDK_SERVICE_URL = "https://smba.trafficmanager.net/teams"  # the SDK's default; each send names its own
 _CODE = re.compile(r"[A-Za-z]{1,60}")  # the connector's error code (ConversationNotFound, BotDisabledByAdmin, ...)
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where a notice goes in Teams: a stored reference (its connector, walkbot's id there; forgotten once gone)
-    and the conversation posted into: the reference's own, or a channel of its team."""
-
-    reference: TeamsConversation
-    conversation_id: str
-
-
-def destination(uow: UnitOfWork, school: School, recipient: str) -> Destination | None:
-    """The school's staff channel through its team's reference, or the person's personal chat; None: walkbot has
-    not been installed for them (or added to the team) yet."""
-    link = school.teams
-    if link is None:
-        return None
-    if recipient == link.channel_id:
-        team = next((c for c in uow.teams.all(school.id) if c.scope == TEAM
-                     and c.conversation_id.split(";")[0] in (link.team_id, link.channel_id)), None)
-        return Destination(team, recipient) if team else None
-    person = uow.teams.personal(school.id, recipient)
-    return Destination(person, person.conversation_id) if person else None
-
-
-def not_reached(school: School, recipient: str) -> Unreachable:
-    if school.teams is not None and recipient == school.teams.channel_id:
-        return Unreachable(Reach.TEAMS_TEAM, "walkbot is not in the school's staff team in Teams yet")
-    return Unreachable(Reach.TEAMS_PERSON, "walkbot is not installed for them in Teams yet")
 
 
 def bot_token(settings: TeamsSettings, cloud: CloudEnvironment) -> ClientCredentialsToken:
@@ -168,7 +137,7 @@ def from_environment(uow_factory) -> TeamsTransport | None:
     """As `walkbot teams serve` reads them (TEAMS_APP_ID, TEAMS_APP_SECRET, TEAMS_TENANT_ID; WALKBOT_PUBLIC_URL for
     calendar links; TEAMS_LOGIN_URL for a stand-in); None when Teams is not set up at all."""
     settings = TeamsSettings.from_env()
-    if not (settings.app_id or settings.app_secret or settings.tenant):
+    if not settings.set_up:
         return None
     settings.check("127.0.0.1")  # the same sentences as the endpoint's; a dispatcher listens nowhere
     login = (os.environ.get(LOGIN_URL_ENV) or "").strip()
