@@ -37,7 +37,7 @@ class Run:
     target: str  # "walkbot", or the bare bot beside it ("bare Bolt", "bare Teams SDK")
     concurrency: int
     latencies: load.Latencies
-    cpu_ms: float | None = None  # the server's CPU time per request, over the run (answers and notices included)
+    cpu_ms: float | None = None  # the server's CPU time per request, its workers' included, over the run
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class AckResult:
     loaded_mib: float  # ...after all the runs
     peak_mib: float
     bare_idle_mib: float | None = None  # the bare Bolt app's, at the same moment as idle_mib
+    workers_idle_mib: float = 0.0  # the `walkbot work` processes walkbot serve started, together, at idle_mib
+    workers: int = 0
 
 
 def spring_days() -> list[date]:
@@ -102,6 +104,8 @@ def ack_latency(db_url: str, authority: Authority, *, logs: Path, concurrencies=
             processes.wait_healthy(bare_port, bare, bare_log)
             time.sleep(2)  # settled: imports done, the dispatcher's first run over
             idle, _ = processes.memory_mib(serve.pid)
+            workers = processes.children(serve.pid)
+            workers_idle = sum(processes.memory_mib(worker)[0] for worker in workers)
             bare_idle, _ = processes.memory_mib(bare.pid)
             for concurrency in concurrencies:
                 for target, port, pid, awaited in (("walkbot", walkbot_port, serve.pid, answers),
@@ -112,4 +116,4 @@ def ack_latency(db_url: str, authority: Authority, *, logs: Path, concurrencies=
                                          cpu=lambda pid=pid: processes.cpu_seconds(pid))
                     runs.append(Run(target, concurrency, latencies, latencies.cpu_ms))
             loaded, peak = processes.memory_mib(serve.pid)
-    return AckResult(runs, idle, loaded, peak, bare_idle)
+    return AckResult(runs, idle, loaded, peak, bare_idle, workers_idle, len(workers))

@@ -297,6 +297,10 @@ def _teams(result: TeamsResult, authority: Authority, lines: list[str]) -> list[
     ]
 
 
+def _workers(acks: AckResult) -> str:
+    return "worker" if acks.workers == 1 else f"{acks.workers} workers"
+
+
 def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: TeamsResult,
              costs: list[ProposalCost], sent: DispatchResult, teams_sent: DispatchResult, requests: RequestCosts,
              db_url: str, took: float,
@@ -341,6 +345,8 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         _row(f"CPU per answered request ≤ 8 × bare Bolt's per ack (concurrency {low})",
              f"{cpu_ratio:.1f} × ({cpu_walkbot:.1f} / {cpu_bare:.2f} ms)", _verdict(cpu_ratio <= 8)),
         _row("idle `walkbot serve` resident ≤ 1.6 × a bare Bolt + uvicorn app's",
+             f"{memory_ratio:.2f} × ({acks.idle_mib:.0f} / {acks.bare_idle_mib:.0f} MiB; its "
+             f"{_workers(acks)} {acks.workers_idle_mib:.0f} MiB more)" if acks.workers else
              f"{memory_ratio:.2f} × ({acks.idle_mib:.0f} / {acks.bare_idle_mib:.0f} MiB)",
              _verdict(memory_ratio <= 1.6)),
         _row("dispatch ≥ 95% of the stand-in's ceiling, ≤ 1% of calls answered 429",
@@ -379,10 +385,15 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         "",
         *_answers(acks),
         "",
-        f"Memory of `walkbot serve` (resident): {acks.idle_mib:.0f} MiB idle after start, {acks.loaded_mib:.0f} MiB "
-        f"after every run above, {acks.peak_mib:.0f} MiB at the most; the bare Bolt app's, idle: "
-        f"{acks.bare_idle_mib:.0f} MiB. CPU time per request over each run (the server's own, from /proc; walkbot's "
-        "includes answering and the notices it sends meanwhile): "
+        f"`walkbot serve` ran as it starts by default on PostgreSQL: " + (
+            f"acknowledging only, its requests worked by the {_workers(acks)} it started (`walkbot work`). "
+            if acks.workers else "its requests worked by threads of its own. ") +
+        f"Memory of the process that acknowledges (resident): {acks.idle_mib:.0f} MiB idle after start, "
+        f"{acks.loaded_mib:.0f} MiB after every run above, {acks.peak_mib:.0f} MiB at the most"
+        + (f"; of its {_workers(acks)}, {acks.workers_idle_mib:.0f} MiB idle" if acks.workers else "") +
+        f"; the bare Bolt app's, idle: {acks.bare_idle_mib:.0f} MiB. CPU time per request over each run (the "
+        "server's own and its workers', from /proc; walkbot's includes answering and the notices it sends "
+        "meanwhile): "
         + ", ".join(f"{run.target} at concurrency {run.concurrency}: {run.cpu_ms:.2f} ms" for run in acks.runs) + ".",
         "",
         *_teams(teams, authority, teams_lines),

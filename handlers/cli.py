@@ -99,7 +99,7 @@ def _serve(args) -> int:
     from handlers.slack.server import serve
     from handlers.slack.settings import SlackSettings
 
-    if args.workers < 0:
+    if args.workers is not None and args.workers < 0:
         raise InputError(f"--workers {args.workers}: give how many `walkbot work` processes to start, 0 or more.")
     return serve(settings=SlackSettings.from_env(), db_url=args.db, host=args.host, port=args.port,
                  on_start=dispatch_beside_slack, workers=args.workers)
@@ -108,7 +108,7 @@ def _serve(args) -> int:
 def _work(args) -> int:
     from handlers.work import work
 
-    return work(db_url=args.db)
+    return work(db_url=args.db, parent=args.parent)
 
 
 def _read_line(interactive: bool) -> str | None:
@@ -151,14 +151,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000; 0: any free port)")
     serve.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
-    serve.add_argument("--workers", type=int, default=0, metavar="N",
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
                        help="work on requests in N `walkbot work` processes, this one only acknowledging them "
-                            "(default: 0, threads of this process; several processes need PostgreSQL)")
+                            "(default: 1 on PostgreSQL; on SQLite 0, threads of this process)")
     serve.set_defaults(run=_serve)
 
     work = sub.add_parser("work", help="work on the requests `walkbot serve` or `walkbot slack` acknowledged "
                                        "(SLACK_BOT_TOKEN or the OAuth settings; needs the same database)")
     work.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
+    work.add_argument("--parent", type=int, metavar="PID",
+                      help="stop once process PID has ended (walkbot serve starts its workers so)")
     work.set_defaults(run=_work)
 
     teams = sub.add_parser("teams", help="Microsoft Teams: `walkbot teams serve` runs the bot's endpoint; "

@@ -7,14 +7,23 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger("walkbot.work")
 
 
-def work(*, db_url: str | None = None) -> int:
-    """Work on Slack's kept requests until Ctrl-C or SIGTERM. Needs what answering Slack needs (a bot token
-    or the OAuth settings), not the signing secret: the requests were verified when they were kept."""
+PARENT_POLL_SECONDS = 1.0  # how often a worker started beside `walkbot serve` looks whether that process is there
+# How long a worker whose `walkbot serve` has gone goes on with what that process acknowledged before it ends: the
+# serve started again in its place starts its own workers, which take over whatever is left.
+ORPHAN_DRAIN_SECONDS = 30.0
+
+
+def work(*, db_url: str | None = None, parent: int | None = None) -> int:
+    """Work on Slack's kept requests until Ctrl-C or SIGTERM, or (with `parent`, the `walkbot serve` that started
+    it) once that process has ended and what is waiting is done: a `walkbot serve` killed outright answers what it
+    acknowledged all the same and leaves no worker behind. Needs what answering Slack needs (a bot token or the
+    OAuth settings), not the signing secret: the requests were verified when they were kept."""
     from bot.domain.clock import SystemClock
     from handlers.lifecycle import until_stopped
     from handlers.slack.runtime import build_slack
@@ -25,7 +34,11 @@ def work(*, db_url: str | None = None) -> int:
     print("walkbot: working on kept requests (Ctrl-C to stop).", flush=True)
     try:
         with until_stopped():
-            threading.Event().wait()
+            while parent is None or os.getppid() == parent:
+                time.sleep(PARENT_POLL_SECONDS)
+            log.warning("the walkbot serve this worker works for has ended; finishing what it acknowledged")
+            stop()
+            runtime.inbox.drain(ORPHAN_DRAIN_SECONDS)
     finally:
         stop()
         runtime.store.close()
@@ -34,7 +47,8 @@ def work(*, db_url: str | None = None) -> int:
 
 def beside(count: int, db_url: str | None) -> Callable[[], None]:
     """Start `count` `walkbot work` processes, start again any that ends, and return what stops them all."""
-    command = [sys.executable, "-m", "handlers.cli", "work", *(["--db", db_url] if db_url else [])]
+    command = [sys.executable, "-m", "handlers.cli", "work", "--parent", str(os.getpid()),
+               *(["--db", db_url] if db_url else [])]
     stopping = threading.Event()
     children = [subprocess.Popen(command, env=os.environ.copy()) for _ in range(count)]
 

@@ -154,15 +154,19 @@ def _plain(status: int, text: str) -> AsgiHttpResponse:
 
 
 def serve(*, settings: SlackSettings, db_url: str | None = None, host: str = "127.0.0.1", port: int = 3000,
-          on_start: OnStart | None = None, workers: int = 0) -> int:
+          on_start: OnStart | None = None, workers: int | None = None) -> int:
     """`walkbot serve`: refuses to start without SLACK_SIGNING_SECRET; runs until Ctrl-C or SIGTERM.
-    Kept requests are worked by threads of this process, or with `workers` by that many `walkbot work`s."""
+    Kept requests are worked by `workers` `walkbot work` processes, or with none by threads of this process.
+    By default one on PostgreSQL, so that this process only acknowledges, its acks never waiting on the work's
+    Python; none on SQLite, whose workers elsewhere would only find a request at their next poll."""
     settings.check_http()
     runtime = build_slack(settings=settings, db_url=db_url, clock=SystemClock())
     # lifespan off: start-up and shut-down are on_start's, around the server, in this thread.
     http = SlackHttp(bolt=runtime.app, pages=feed.pages(runtime.store.uow, runtime.walkbot.clock))
     config = uvicorn.Config(http, host=host, port=port, lifespan="off",
                             server_header=False, timeout_graceful_shutdown=10)
+    if workers is None:
+        workers = 1 if runtime.store.engine.dialect.name == "postgresql" else 0
     _run(runtime, on_start, uvicorn.Server(config).run, workers=workers, db_url=db_url)
     return 0
 

@@ -91,7 +91,8 @@ def test_a_killed_serve_loses_no_acknowledged_request_and_answers_each_once(db, 
 
 @pytest.mark.postgres
 def test_with_worker_processes_killing_the_process_that_acks_loses_nothing(postgres_url, tmp_path):
-    """`walkbot serve --workers 2`: the serving process only acknowledges; killed, its workers carry on."""
+    """`walkbot serve --workers 2`: the serving process only acknowledges; killed, its workers carry on with what
+    it acknowledged, then end (the serve started again in its place starts its own)."""
     store = open_store(postgres_url)
     load_school(store, None)
     hooks = Hooks()
@@ -103,7 +104,7 @@ def test_with_worker_processes_killing_the_process_that_acks_loses_nothing(postg
                             team="T0DEMO", slack_url=slack.url, request_id=f"concern-{n}") for n in range(REQUESTS)]
         port = processes.free_port()
         with (tmp_path / "serve.log").open("wb") as log:
-            # Its own process group: the workers it starts outlive it, and the test ends them all.
+            # Its own process group: the workers it starts outlive it, and the test can find them.
             serving = subprocess.Popen(processes.walkbot("serve", "--port", str(port), "--workers", "2"), env=env,
                                        cwd=processes.ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             try:
@@ -115,10 +116,48 @@ def test_with_worker_processes_killing_the_process_that_acks_loses_nothing(postg
                 while len(hooks.taken) < REQUESTS and time.monotonic() < deadline:
                     time.sleep(0.1)
                 time.sleep(1)
+                deadline = time.monotonic() + 20
+                while _alive(serving.pid) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                assert not _alive(serving.pid), "the workers of a killed walkbot serve went on running"
             finally:
-                os.killpg(serving.pid, signal.SIGTERM)
+                if _alive(serving.pid):
+                    os.killpg(serving.pid, signal.SIGTERM)
     with store.engine.connect() as conn:
         stored = conn.scalar(text("SELECT count(*) FROM concerns"))
     store.close()
     assert stored == REQUESTS
     assert set(hooks.taken) == {c.answered_by for c in concerns} and set(hooks.taken.values()) == {1}
+
+
+def _alive(group: int) -> list[int]:
+    """The processes of a process group still running (not ended, nor ended and not yet reaped)."""
+    return [int(entry.name) for entry in os.scandir("/proc") if entry.name.isdigit()
+            and _state(int(entry.name), group) not in (None, "Z")]
+
+
+def _state(pid: int, group: int | None = None) -> str | None:
+    """A process's state letter ("Z": ended, not yet reaped); None if it is gone, or not of `group`."""
+    try:
+        state, _ppid, pgrp = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[:3]
+    except OSError:
+        return None
+    return state if group is None or int(pgrp) == group else None
+
+
+@pytest.mark.parametrize("db, workers", [("sqlite", 0), pytest.param("postgres", 1, marks=pytest.mark.postgres)])
+def test_serve_works_its_inbox_in_a_process_of_its_own_on_postgresql_and_stops_it_with_itself(db, workers, request,
+                                                                                           tmp_path):
+    url = request.getfixturevalue("postgres_url") if db == "postgres" else f"sqlite:///{tmp_path / 'walkbot.db'}"
+    load_school(open_store(url), None)
+    with SlackStandIn() as slack:
+        env = {"DATABASE_URL": url, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
+               "SLACK_BOT_TOKEN": fake_token("xoxb", "default-workers")}
+        port = processes.free_port()
+        with processes.running(processes.walkbot("serve", "--port", str(port)), env, tmp_path / "serve.log") as serve:
+            processes.wait_healthy(port, serve, tmp_path / "serve.log")
+            started = processes.children(serve.pid)
+            assert len(started) == workers
+            serve.send_signal(signal.SIGTERM)
+            assert serve.wait(timeout=30) == 0
+    assert not [pid for pid in started if _state(pid) not in (None, "Z")]  # each ended with it
