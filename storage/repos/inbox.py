@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,45 @@ class Kept:
     answer: list[dict[str, Any]] | None = None
 
 
-def _kept(row: InboxRow) -> Kept:
+# Every request costs the inbox a few statements (kept, taken, worked, answered): each is built once, here, in
+# Core over the table, so a request pays neither building it nor the ORM's bookkeeping, only its values.
+_INBOX = InboxRow.__table__
+_ROW = tuple(_INBOX.c[name] for name in ("id", "surface", "school_id", "request", "attempts", "answer"))
+_PENDING = _INBOX.c.status == "pending"
+
+
+def _keep(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    wake = (func.pg_notify(NOTIFY_CHANNEL, ""),) if dialect == "postgresql" else ()
+    return (insert(_INBOX).values(status="pending", **{name: bindparam(name) for name in
+                                                       ("surface", "key", "school_id", "request", "received_at")})
+            .on_conflict_do_nothing(index_elements=["surface", "key"]).returning(_INBOX.c.id, *wake))
+
+
+_KEEP = {dialect: _keep(dialect) for dialect in ("postgresql", "sqlite")}
+_OLDEST = (select(*_ROW).where(_INBOX.c.surface == bindparam("surface"), _INBOX.c.status == bindparam("status"))
+           .order_by(_INBOX.c.id).limit(1).with_for_update(skip_locked=True))
+
+
+def _to_work(one: bool):
+    which = _INBOX.c.id == bindparam("item_id") if one else true()
+    return (select(*_ROW, SchoolRow.updated_at).outerjoin(SchoolRow, SchoolRow.id == _INBOX.c.school_id)
+            .where(_INBOX.c.surface == bindparam("surface"), _PENDING, which)
+            .order_by(_INBOX.c.id).limit(1).with_for_update(of=_INBOX, skip_locked=True))
+
+
+_TO_WORK = {one: _to_work(one) for one in (False, True)}
+_HOLD_WORKED = (select(*_ROW).where(_INBOX.c.id == bindparam("item_id"), _INBOX.c.status == "worked")
+                .with_for_update(skip_locked=True))
+_WORKED = (update(_INBOX).where(_INBOX.c.id == bindparam("item_id"))
+           .values(status="worked", answer=bindparam("answer"), attempts=bindparam("attempts"),
+                   worked_at=bindparam("at")))
+# The answer is forgotten once given: it may hold what no one should find later (a calendar feed's address).
+_ANSWERED = (update(_INBOX).where(_INBOX.c.id == bindparam("item_id"))
+             .values(status="answered", answer=None, answered_at=bindparam("at")))
+
+
+def _kept(row) -> Kept:
     return Kept(row.id, row.surface, row.school_id, json.loads(row.request), row.attempts,
                 json.loads(row.answer) if row.answer is not None else None)
 
@@ -46,57 +84,41 @@ class SqlInboxRepo:
     def add(self, surface: str, key: str, school_id: int | None, request: dict[str, Any]) -> bool:
         """Keep a request; False when the platform sent this one before (a retry), which is kept already.
         On PostgreSQL the same statement wakes every process's workers (NOTIFY, sent when this commits)."""
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        insert = postgresql.insert if postgres else sqlite.insert
-        wake = (func.pg_notify(NOTIFY_CHANNEL, ""),) if postgres else ()
-        stored = self.session.execute(
-            insert(InboxRow).values(surface=surface, key=key, school_id=school_id, status="pending",
-                                    request=json.dumps(request, ensure_ascii=False), received_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["surface", "key"]).returning(InboxRow.id, *wake))
+        connection = self.session.connection()
+        stored = connection.execute(_KEEP[connection.dialect.name], dict(
+            surface=surface, key=key, school_id=school_id, request=json.dumps(request, ensure_ascii=False),
+            received_at=datetime.now(UTC)))
         return stored.first() is not None
-
-    def _first(self, surface: str, status: str) -> Kept | None:
-        row = self.session.scalar(
-            select(InboxRow).where(InboxRow.surface == surface, InboxRow.status == status)
-            .order_by(InboxRow.id).limit(1).with_for_update(skip_locked=True))
-        return _kept(row) if row else None
 
     def next_to_work(self, surface: str, item_id: int | None = None) -> Kept | None:
         """The oldest request waiting to be worked (or this one, if it still waits), held until this transaction
         ends. Its school's version is read with it, so the request's own reads of the school
         (storage.repos.schools) cost no statement more."""
-        which = () if item_id is None else (InboxRow.id == item_id,)
-        found = self.session.execute(
-            select(InboxRow, SchoolRow.updated_at).outerjoin(SchoolRow, SchoolRow.id == InboxRow.school_id)
-            .where(InboxRow.surface == surface, InboxRow.status == "pending", *which)
-            .order_by(InboxRow.id).limit(1).with_for_update(of=InboxRow, skip_locked=True)).first()
+        found = self.session.connection().execute(_TO_WORK[item_id is not None],
+                                                  dict(surface=surface, item_id=item_id)).first()
         if found is None:
             return None
-        row, version = found
-        if version is not None:
-            version_read(self.session, row.school_id, version)
-        return _kept(row)
+        if found.updated_at is not None:
+            version_read(self.session, found.school_id, found.updated_at)
+        return _kept(found)
 
     def next_to_answer(self, surface: str) -> Kept | None:
         """The oldest request worked and not yet answered, held until this transaction ends."""
-        return self._first(surface, "worked")
+        row = self.session.connection().execute(_OLDEST, dict(surface=surface, status="worked")).first()
+        return _kept(row) if row else None
 
     def hold_worked(self, item_id: int) -> Kept | None:
         """The request, if it is worked and unanswered and no one else holds it; held until this transaction ends
         (on PostgreSQL: SQLite has no row locks)."""
-        row = self.session.scalar(select(InboxRow).where(InboxRow.id == item_id, InboxRow.status == "worked")
-                                  .with_for_update(skip_locked=True))
+        row = self.session.connection().execute(_HOLD_WORKED, dict(item_id=item_id)).first()
         return _kept(row) if row else None
 
     def worked(self, item: Kept, answer: list[dict[str, Any]]) -> None:
-        self.session.execute(update(InboxRow).where(InboxRow.id == item.id).values(
-            status="worked", answer=json.dumps(answer, ensure_ascii=False), attempts=item.attempts + 1,
-            worked_at=datetime.now(UTC)))
+        self.session.connection().execute(_WORKED, dict(item_id=item.id, answer=json.dumps(answer, ensure_ascii=False),
+                                                        attempts=item.attempts + 1, at=datetime.now(UTC)))
 
     def answered(self, item: Kept) -> None:
-        # The answer is forgotten once given: it may hold what no one should find later (a calendar feed's address).
-        self.session.execute(update(InboxRow).where(InboxRow.id == item.id).values(
-            status="answered", answer=None, answered_at=datetime.now(UTC)))
+        self.session.connection().execute(_ANSWERED, dict(item_id=item.id, at=datetime.now(UTC)))
 
     def failed_attempt(self, item_id: int, sorry: list[dict[str, Any]]) -> None:
         """Count a failed attempt at the work; at the last, the request is given up and `sorry` is its answer."""
