@@ -108,7 +108,7 @@ def _serve(args) -> int:
 def _work(args) -> int:
     from handlers.work import work
 
-    return work(db_url=args.db, parent=args.parent)
+    return work(db_url=args.db, parent=args.parent, dispatch=args.dispatch)
 
 
 def _read_line(interactive: bool) -> str | None:
@@ -161,6 +161,8 @@ def parser() -> argparse.ArgumentParser:
     work.add_argument("--db", help="database URL (default: $DATABASE_URL, else sqlite:///walkbot.db)")
     work.add_argument("--parent", type=int, metavar="PID",
                       help="stop once process PID has ended (walkbot serve starts its workers so)")
+    work.add_argument("--dispatch", action="store_true",
+                      help="send the notices too, as walkbot serve does beside its app (its first worker does)")
     work.set_defaults(run=_work)
 
     teams = sub.add_parser("teams", help="Microsoft Teams: `walkbot teams serve` runs the bot's endpoint; "

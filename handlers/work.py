@@ -19,11 +19,12 @@ PARENT_POLL_SECONDS = 1.0  # how often a worker started beside `walkbot serve` l
 ORPHAN_DRAIN_SECONDS = 30.0
 
 
-def work(*, db_url: str | None = None, parent: int | None = None) -> int:
+def work(*, db_url: str | None = None, parent: int | None = None, dispatch: bool = False) -> int:
     """Work on Slack's kept requests until Ctrl-C or SIGTERM, or (with `parent`, the `walkbot serve` that started
     it) once that process has ended and what is waiting is done: a `walkbot serve` killed outright answers what it
-    acknowledged all the same and leaves no worker behind. Needs what answering Slack needs (a bot token or the
-    OAuth settings), not the signing secret: the requests were verified when they were kept."""
+    acknowledged all the same and leaves no worker behind. With `dispatch`, send the notices too, as `walkbot
+    serve` does beside its app. Needs what answering Slack needs (a bot token or the OAuth settings), not the
+    signing secret: the requests were verified when they were kept."""
     from bot.domain.clock import SystemClock
     from handlers.lifecycle import until_stopped
     from handlers.slack.runtime import build_slack
@@ -31,6 +32,11 @@ def work(*, db_url: str | None = None, parent: int | None = None) -> int:
 
     runtime = build_slack(settings=SlackSettings.from_env(), db_url=db_url, clock=SystemClock())
     stop = runtime.inbox.start()
+    stop_dispatch = None
+    if dispatch:
+        from handlers.scheduler import dispatch_beside_slack
+
+        stop_dispatch = dispatch_beside_slack(runtime)
     print("walkbot: working on kept requests (Ctrl-C to stop).", flush=True)
     try:
         with until_stopped():
@@ -40,24 +46,28 @@ def work(*, db_url: str | None = None, parent: int | None = None) -> int:
             stop()
             runtime.inbox.drain(ORPHAN_DRAIN_SECONDS)
     finally:
+        if stop_dispatch:
+            stop_dispatch()
         stop()
         runtime.store.close()
     return 0
 
 
-def beside(count: int, db_url: str | None) -> Callable[[], None]:
-    """Start `count` `walkbot work` processes, start again any that ends, and return what stops them all."""
+def beside(count: int, db_url: str | None, *, dispatch: bool = False) -> Callable[[], None]:
+    """Start `count` `walkbot work` processes (with `dispatch`, the first sends the notices too), start again any
+    that ends, and return what stops them all."""
     command = [sys.executable, "-m", "handlers.cli", "work", "--parent", str(os.getpid()),
                *(["--db", db_url] if db_url else [])]
+    commands = [command + (["--dispatch"] if dispatch and n == 0 else []) for n in range(count)]
     stopping = threading.Event()
-    children = [subprocess.Popen(command, env=os.environ.copy()) for _ in range(count)]
+    children = [subprocess.Popen(each, env=os.environ.copy()) for each in commands]
 
     def watch() -> None:
         while not stopping.wait(1.0):
             for n, child in enumerate(children):
                 if child.poll() is not None and not stopping.is_set():
                     log.warning("a walkbot work process ended (exit %s); starting another", child.returncode)
-                    children[n] = subprocess.Popen(command, env=os.environ.copy())
+                    children[n] = subprocess.Popen(commands[n], env=os.environ.copy())
 
     watcher = threading.Thread(target=watch, name="walkbot-work-watch", daemon=True)
     watcher.start()

@@ -36,7 +36,8 @@ ONCE_ONLY = ("content-type", "content-length", "transfer-encoding", "x-slack-req
              "x-slack-signature")
 
 # Called with the runtime once it is built, before serving; what it returns (if anything) is called
-# on the way out. The notices dispatcher starts and stops here.
+# on the way out. The notices dispatcher starts and stops here, or with worker processes in the first of them
+# (`walkbot work --dispatch`), so that this process only acknowledges.
 OnStart = Callable[[SlackRuntime], Callable[[], None] | None]
 
 
@@ -199,8 +200,8 @@ def _run(runtime: SlackRuntime, on_start: OnStart | None, run: Callable[[], None
          db_url: str | None = None) -> None:
     from handlers import work
 
-    stop_work = work.beside(workers, db_url) if workers else runtime.inbox.start()
-    stop = on_start(runtime) if on_start else None
+    stop_work = work.beside(workers, db_url, dispatch=on_start is not None) if workers else runtime.inbox.start()
+    stop = on_start(runtime) if on_start and not workers else None
     try:
         with until_stopped():
             run()

@@ -130,6 +130,34 @@ def test_with_worker_processes_killing_the_process_that_acks_loses_nothing(postg
     assert set(hooks.taken) == {c.answered_by for c in concerns} and set(hooks.taken.values()) == {1}
 
 
+@pytest.mark.parametrize("db, workers", [("sqlite", 0), pytest.param("postgres", 1, marks=pytest.mark.postgres)])
+def test_serve_works_and_sends_notices_from_a_process_of_its_own_on_postgresql_and_stops_it_with_itself(
+        db, workers, request, tmp_path):
+    url = request.getfixturevalue("postgres_url") if db == "postgres" else f"sqlite:///{tmp_path / 'walkbot.db'}"
+    load_school(open_store(url), None)
+    calls: list[str] = []
+    with SlackStandIn(override=lambda call: calls.append(call.method)) as slack:
+        env = {"DATABASE_URL": url, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
+               "SLACK_BOT_TOKEN": fake_token("xoxb", "default-workers")}
+        port = processes.free_port()
+        with processes.running(processes.walkbot("serve", "--port", str(port)), env, tmp_path / "serve.log") as serve:
+            processes.wait_healthy(port, serve, tmp_path / "serve.log")
+            started = processes.children(serve.pid)
+            assert len(started) == workers
+            # The worker sends the notices too: the serving process only acknowledges.
+            assert all(b"--dispatch" in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0") for pid in started)
+            proposal = command("propose", 'propose <@U03TOM|tom> 2027-03-02 09:00 30m kind peer focus "questioning"',
+                               user="U05SAM", team="T0DEMO", slack_url=slack.url, request_id="propose-1")
+            assert proposal.post(port, SECRET) == 200
+            deadline = time.monotonic() + 30  # answered (by the worker), and the teacher told (by the dispatcher)
+            while not {"propose-1", "chat.postMessage"} <= set(calls) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert {"propose-1", "chat.postMessage"} <= set(calls), calls
+            serve.send_signal(signal.SIGTERM)
+            assert serve.wait(timeout=30) == 0
+    assert not [pid for pid in started if _state(pid) not in (None, "Z")]  # each ended with it
+
+
 def _alive(group: int) -> list[int]:
     """The processes of a process group still running (not ended, nor ended and not yet reaped)."""
     return [int(entry.name) for entry in os.scandir("/proc") if entry.name.isdigit()
@@ -143,21 +171,3 @@ def _state(pid: int, group: int | None = None) -> str | None:
     except OSError:
         return None
     return state if group is None or int(pgrp) == group else None
-
-
-@pytest.mark.parametrize("db, workers", [("sqlite", 0), pytest.param("postgres", 1, marks=pytest.mark.postgres)])
-def test_serve_works_its_inbox_in_a_process_of_its_own_on_postgresql_and_stops_it_with_itself(db, workers, request,
-                                                                                           tmp_path):
-    url = request.getfixturevalue("postgres_url") if db == "postgres" else f"sqlite:///{tmp_path / 'walkbot.db'}"
-    load_school(open_store(url), None)
-    with SlackStandIn() as slack:
-        env = {"DATABASE_URL": url, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
-               "SLACK_BOT_TOKEN": fake_token("xoxb", "default-workers")}
-        port = processes.free_port()
-        with processes.running(processes.walkbot("serve", "--port", str(port)), env, tmp_path / "serve.log") as serve:
-            processes.wait_healthy(port, serve, tmp_path / "serve.log")
-            started = processes.children(serve.pid)
-            assert len(started) == workers
-            serve.send_signal(signal.SIGTERM)
-            assert serve.wait(timeout=30) == 0
-    assert not [pid for pid in started if _state(pid) not in (None, "Z")]  # each ended with it
