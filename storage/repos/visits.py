@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.model import BOOKED_STATUSES, Note, Visit, VisitKind, VisitStatus
 from bot.errors import NotFound
+from storage.repos.among import ids_among
 from storage.repos.children import child_rows, json_rows
 from storage.repos.writes import WRITES
 from storage.tables import (
@@ -250,8 +251,8 @@ def person_visits(school_id: int, chat_id: str, since: datetime, each: int | Non
         return VisitRow.id.in_(mine)
     ranked = select(VisitRow.id, func.row_number().over(
         partition_by=(VisitRow.status, VisitRow.teacher == chat_id),
-        order_by=(VisitRow.start_at, VisitRow.id)).label("place")).where(VisitRow.id.in_(mine)).subquery()
-    return VisitRow.id.in_(select(ranked.c.id).where(ranked.c.place <= each))
+        order_by=(VisitRow.start_at, VisitRow.id)).label("place")).where(ids_among(VisitRow.id, mine)).subquery()
+    return ids_among(VisitRow.id, select(ranked.c.id).where(ranked.c.place <= each))
 
 
 def visits_where(condition: ColumnElement[bool]) -> Select:
