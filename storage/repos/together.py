@@ -5,6 +5,7 @@ The selects are those the repositories read alone, so what a read is is written 
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import Integer, Select, cast, literal_column, null, union_all
 from sqlalchemy.orm import Session
@@ -12,19 +13,27 @@ from sqlalchemy.orm import Session
 _PART = "together_part"
 
 
-def read_together(session: Session, *reads: Select) -> list[list[SimpleNamespace]]:
-    """Each read's rows, in the order the reads were given; a row's columns by their names in its read. Rows come
-    in no order: a read's caller sorts them (a member of a UNION keeps no ORDER BY)."""
-    places = [(n, column.key, column) for n, read in enumerate(reads) for column in read.selected_columns]
-    members = []
-    for n, read in enumerate(reads):
-        columns = [literal_column(str(n), Integer).label(_PART)]
-        columns += [(own if part == n else cast(null(), own.type)).label(f"c{i}")
-                    for i, (part, _, own) in enumerate(places)]
-        members.append(read.with_only_columns(*columns, maintain_column_froms=True).order_by(None))
-    found: list[list[SimpleNamespace]] = [[] for _ in reads]
-    for row in session.execute(union_all(*members)):
-        part = row[0]
-        found[part].append(SimpleNamespace(**{name: row[i + 1] for i, (of, name, _) in enumerate(places)
-                                               if of == part}))
-    return found
+class Together:
+    """The reads as one statement, built once: its values are given at each read (bindparam), so a request pays
+    neither building it nor working out its cache key."""
+
+    def __init__(self, *reads: Select):
+        self.places = [(n, column.key) for n, read in enumerate(reads) for column in read.selected_columns]
+        owners = [column for read in reads for column in read.selected_columns]
+        members = []
+        for n, read in enumerate(reads):
+            columns = [literal_column(str(n), Integer).label(_PART)]
+            columns += [(own if part == n else cast(null(), own.type)).label(f"c{i}")
+                        for i, ((part, _), own) in enumerate(zip(self.places, owners))]
+            members.append(read.with_only_columns(*columns, maintain_column_froms=True).order_by(None))
+        self.reads, self.statement = len(reads), union_all(*members)
+
+    def read(self, session: Session, values: dict[str, Any]) -> list[list[SimpleNamespace]]:
+        """Each read's rows, in the order the reads were given; a row's columns by their names in its read. Rows
+        come in no order: a read's caller sorts them (a member of a UNION keeps no ORDER BY)."""
+        found: list[list[SimpleNamespace]] = [[] for _ in range(self.reads)]
+        for row in session.connection().execute(self.statement, values):
+            part = row[0]
+            found[part].append(SimpleNamespace(**{name: row[i + 1] for i, (of, name) in enumerate(self.places)
+                                                   if of == part}))
+        return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import (
     ColumnElement,
@@ -234,7 +234,7 @@ class SqlVisitRepo:
                           end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
         """Booked visits to these teachers starting in [start, end], counted per teacher and kind in the database
         (a range on ix_visits_teacher_school_id_start_at): how many, and their minutes."""
-        return booked_counts(self.session.execute(booked_counts_read(school_id, teachers, start, end)))
+        return booked_counts(self.session.execute(booked_counts_read(school_id, sorted(set(teachers)), start, end)))
 
     def _visits(self, *conditions: ColumnElement[bool]) -> list[Visit]:
         rows = self.session.execute(_READ.where(*conditions).order_by(VisitRow.start_at, VisitRow.id))
@@ -260,10 +260,10 @@ def visits_where(condition: ColumnElement[bool]) -> Select:
     return _READ.where(condition)
 
 
-def booked_counts_read(school_id: int, teachers: Iterable[str], start: datetime, end: datetime) -> Select:
+def booked_counts_read(school_id: int, teachers: Sequence[str], start: datetime, end: datetime) -> Select:
     return (select(VisitRow.teacher, VisitRow.kind, func.count().label("visits"),
                    func.sum(VisitRow.minutes).label("minutes"))
-            .where(VisitRow.teacher.in_(sorted(set(teachers))), VisitRow.school_id == school_id,
+            .where(VisitRow.teacher.in_(teachers), VisitRow.school_id == school_id,
                    VisitRow.start_at >= start, VisitRow.start_at <= end,
                    VisitRow.status.in_(_statuses(BOOKED_STATUSES)))
             .group_by(VisitRow.teacher, VisitRow.kind))
