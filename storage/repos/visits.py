@@ -3,6 +3,7 @@ child rows folded in as JSON), each write only what changed."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     column,
     delete,
     func,
@@ -207,17 +209,9 @@ class SqlVisitRepo:
                  busy: Iterable[VisitStatus]) -> tuple[list[Visit], list[Visit]]:
         """What the rules read for a plan, in one query: the visits to `teacher` starting in `span` with a status in
         `booked`, and the visits where any of `people` is teacher or visitor overlapping `near` with one in `busy`."""
-        to_teacher = (VisitRow.school_id == school_id, VisitRow.teacher == teacher, VisitRow.start_at >= span[0],
-                      VisitRow.start_at < span[1], VisitRow.status.in_(_statuses(booked)))
-        people = sorted(set(people))
-        overlapping = _overlapping(near, busy)
-        as_teacher, as_visitor = _involving(school_id, people, *overlapping)
-        ids = union(select(VisitRow.id).where(*to_teacher), as_teacher, as_visitor)
-        visiting = select(VisitVisitorRow.visit_id).where(VisitVisitorRow.chat_id.in_(people))
-        involved = and_(*overlapping, or_(VisitRow.teacher.in_(people), VisitRow.id.in_(visiting)))
-        rows = self.session.execute(_READ.add_columns(and_(*to_teacher).label("to_teacher"),
-                                                      involved.label("involved"))
-                                    .where(VisitRow.id.in_(ids)).order_by(VisitRow.start_at, VisitRow.id))
+        rows = self.session.connection().execute(_plan_read(tuple(_statuses(booked)), tuple(_statuses(busy))), dict(
+            school_id=school_id, teacher=teacher, span_start=span[0], span_end=span[1], people=sorted(set(people)),
+            near_start=near[0], near_end=near[1], near_earliest=near[0] - LONGEST_VISIT))
         found = [(visit_from_row(row), row.to_teacher, row.involved) for row in rows]
         return [visit for visit, yes, _ in found if yes], [visit for visit, _, yes in found if yes]
 
@@ -277,17 +271,37 @@ def booked_counts(rows: Iterable[Any]) -> dict[str, dict[VisitKind, tuple[int, i
     return counted
 
 
-def _overlapping(span: tuple[datetime, datetime], statuses: Iterable[VisitStatus]) -> tuple[ColumnElement[bool], ...]:
+def _overlapping(span: tuple[Any, Any], statuses: Iterable[VisitStatus], earliest: Any = None
+                 ) -> tuple[ColumnElement[bool], ...]:
+    """Visits overlapping the span, with one of the statuses; `earliest`: the span's start less LONGEST_VISIT (the
+    index's range), given when the span is bound at each read."""
     start, end = span
-    return (VisitRow.start_at > start - LONGEST_VISIT, VisitRow.start_at < end, VisitRow.end_at > start,
+    earliest = start - LONGEST_VISIT if earliest is None else earliest
+    return (VisitRow.start_at > earliest, VisitRow.start_at < end, VisitRow.end_at > start,
             VisitRow.status.in_(_statuses(statuses)))
 
 
-def _involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool]) -> tuple[Select, Select]:
+@cache
+def _plan_read(booked: tuple[str, ...], busy: tuple[str, ...]) -> Select:
+    """SqlVisitRepo.for_plan's statement, built once for its statuses; every other value bound at each read."""
+    school_id, people = bindparam("school_id"), bindparam("people", expanding=True)
+    to_teacher = (VisitRow.school_id == school_id, VisitRow.teacher == bindparam("teacher"),
+                  VisitRow.start_at >= bindparam("span_start"), VisitRow.start_at < bindparam("span_end"),
+                  VisitRow.status.in_(booked))
+    overlapping = _overlapping((bindparam("near_start"), bindparam("near_end")), busy, bindparam("near_earliest"))
+    as_teacher, as_visitor = _involving(school_id, people, *overlapping)
+    ids = union(select(VisitRow.id).where(*to_teacher), as_teacher, as_visitor)
+    visiting = select(VisitVisitorRow.visit_id).where(VisitVisitorRow.chat_id.in_(people))
+    involved = and_(*overlapping, or_(VisitRow.teacher.in_(people), VisitRow.id.in_(visiting)))
+    return (_READ.add_columns(and_(*to_teacher).label("to_teacher"), involved.label("involved"))
+            .where(VisitRow.id.in_(ids)).order_by(VisitRow.start_at, VisitRow.id))
+
+
+def _involving(school_id: Any, people: Any, *conditions: ColumnElement[bool]) -> tuple[Select, Select]:
     # Two halves for a union, not an OR, so each has its own index: teachers ix_visits_teacher_school_id_start_at;
     # visitors ix_visit_visitors_chat_id then each visit by primary key, or (PostgreSQL's choice when a
     # visitor's history outgrows the span) the school's visits in the span, ix_visits_school_id_start_at.
-    people = sorted(set(people))
+    # `people`: their chat ids, or a parameter bound to them at each read.
     as_teacher = select(VisitRow.id).where(VisitRow.school_id == school_id, VisitRow.teacher.in_(people), *conditions)
     visiting = select(VisitVisitorRow.visit_id).where(VisitVisitorRow.chat_id.in_(people))
     as_visitor = select(VisitRow.id).where(VisitRow.id.in_(visiting), VisitRow.school_id == school_id, *conditions)
@@ -295,4 +309,4 @@ def _involving(school_id: int, people: Iterable[str], *conditions: ColumnElement
 
 
 def _ids_involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool]) -> CompoundSelect:
-    return union(*_involving(school_id, people, *conditions))
+    return union(*_involving(school_id, sorted(set(people)), *conditions))
