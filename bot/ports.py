@@ -82,10 +82,11 @@ class VisitRepo(Protocol):
     def of_person(self, school_id: int, chat_id: str, since: datetime, *, each: int | None = None) -> list[Visit]:
         """Visits where this person is teacher or visitor, starting at or after `since`, soonest first; with
         `each`, only the soonest `each` of each status as teacher and of each as visitor."""
-    def booked_by_teacher(self, school_id: int, teachers: Iterable[str], start: datetime,
-                          end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
-        """Booked visits to these teachers starting in [start, end]: per teacher and kind, how many and their
-        minutes (counted, not read: a teacher with none is left out)."""
+    def booked_by_teacher(self, school_id: int, teachers: Iterable[str],
+                          session_starts: date) -> dict[str, dict[VisitKind, tuple[int, int]]]:
+        """Booked visits to these teachers in the school's session beginning on `session_starts`: per teacher and
+        kind, how many and their minutes (counted as they are written, not read: a teacher with none is left
+        out)."""
 
 
 class WalkRepo(Protocol):
@@ -341,9 +342,9 @@ class Glance:
 
 class GlanceRepo(Protocol):
     def read(self, school_id: int, person: str, since: datetime, each: int, teachers: Iterable[str],
-             session: tuple[datetime, datetime], days: tuple[date, date], *, waiting: bool) -> Glance:
+             session_starts: date, days: tuple[date, date], *, waiting: bool) -> Glance:
         """The person's visits from `since` (the soonest `each` of each status as teacher and as visitor), the
-        booked visits to `teachers` in `session` counted, the walks on `days`, and (`waiting`) whom notices wait
+        booked visits to `teachers` in the session beginning on `session_starts` counted, the walks on `days`, and (`waiting`) whom notices wait
         to reach: what four reads would give, in two statements."""
 
 

@@ -127,6 +127,34 @@ class WalkFindingRow(Base):
     written_at: Mapped[datetime]
 
 
+class SchoolSessionRow(Base):
+    """Each session (school year) of a school's calendar as school.yml sets it, from its first moment to its last
+    in the school's time: what the database needs to count visits by session as they are written (VisitTallyRow).
+    Written with the school (storage.repos.schools)."""
+
+    __tablename__ = "school_sessions"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    starts: Mapped[date] = mapped_column(primary_key=True)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+
+
+class VisitTallyRow(Base):
+    """The booked visits (agreed or held) to a teacher of each kind in a session, and their minutes: kept by the
+    database's triggers on visits as each is written (migration 0018), so counting a school's caps reads a row a
+    teacher and kind, however many visits the session holds."""
+
+    __tablename__ = "visit_tallies"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    session_starts: Mapped[date] = mapped_column(primary_key=True)
+    teacher: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer)
+
+
 class VisitRow(Base):
     __tablename__ = "visits"
     # Teacher first and no index on status alone: SQLite plans without statistics, and would

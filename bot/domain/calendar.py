@@ -75,6 +75,10 @@ class SchoolCalendar:
     def at(self, day: date, clock_time: time) -> datetime:
         return datetime.combine(day, clock_time, tzinfo=self.tz)
 
+    def span(self, session: Session) -> tuple[datetime, datetime]:
+        """The session's first moment to its last, in the school's time."""
+        return self.at(session.start, time.min), self.at(session.end, time.max)
+
     def term_of(self, day: date) -> Term | None:
         for session in self.sessions:
             for term in session.terms:

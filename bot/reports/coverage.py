@@ -8,7 +8,7 @@ two never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 
 from bot import rules
 from bot.domain.calendar import Session
@@ -87,9 +87,9 @@ def coverage(uow: UnitOfWork, school: School, now: datetime) -> Coverage:
     ctx = rules.Context(cal, policy, now)
     teachers = [s for s in uow.staff.all(school.id) if s.has(Role.TEACHER)]
     ids = [t.chat_id for t in teachers]
-    start, end = cal.at(session.start, time.min), cal.at(session.end, time.max)
+    start, end = cal.span(session)
     lines = usage_by_teacher(uow, school, teachers, session, ctx)
-    counted = uow.visits.booked_by_teacher(school.id, ids, start, end)
+    counted = uow.visits.booked_by_teacher(school.id, ids, session.start)
     rows = [TeacherCoverage(t, sum(n for n, _ in counted.get(t.chat_id, {}).values()), tuple(lines[t.chat_id]))
             for t in teachers]
     today = cal.local(now).date()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 
 from bot.domain.calendar import Session
 from bot.domain.model import Role, VisitKind
@@ -95,10 +95,8 @@ def equality_report(uow: UnitOfWork, school: School, now: datetime, groups: Grou
     """Visits and walk rooms per head in each group of each characteristic, protected; read in an open uow."""
     check_threshold(threshold)
     session = report_session(school, now)
-    cal = school.calendar
     teachers = [s for s in uow.staff.all(school.id) if s.has(Role.TEACHER)]
-    counts = uow.visits.booked_by_teacher(school.id, [t.chat_id for t in teachers], cal.at(session.start, time.min),
-                                          cal.at(session.end, time.max))
+    counts = uow.visits.booked_by_teacher(school.id, [t.chat_id for t in teachers], session.start)
     # An HR system knows people by email more often than by chat id: either finds them.
     by_key = {key.casefold(): key for key in groups.of}
     found = {t.chat_id: by_key.get(t.chat_id.casefold()) or by_key.get((t.email or "").casefold()) for t in teachers}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Sequence
 
 from bot import rules
@@ -95,16 +95,10 @@ def allowance(scope: Scope, teacher: Staff, session: Session, lines: Sequence[ru
 
 def usage_by_teacher(uow: UnitOfWork, school: School, teachers: Sequence[Staff], session: Session,
                      ctx: rules.Context) -> dict[str, list[rules.Usage]]:
-    """Each teacher's allowance used this session against every cap, counted by one aggregate query: the rows
-    read are the teachers and kinds, however many visits the session holds."""
-    counted = uow.visits.booked_by_teacher(school.id, [t.chat_id for t in teachers], *session_span(school, session))
+    """Each teacher's allowance used this session against every cap, from the visits counted as they were written
+    (VisitRepo.booked_by_teacher): a row a teacher and kind, however many visits the session holds."""
+    counted = uow.visits.booked_by_teacher(school.id, [t.chat_id for t in teachers], session.start)
     return usage_from(counted, teachers, session, ctx)
-
-
-def session_span(school: School, session: Session) -> tuple[datetime, datetime]:
-    """The session's first moment to its last, in the school's time."""
-    cal = school.calendar
-    return cal.at(session.start, time.min), cal.at(session.end, time.max)
 
 
 def usage_from(counted: dict[str, dict[VisitKind, tuple[int, int]]], teachers: Sequence[Staff], session: Session,

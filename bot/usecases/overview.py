@@ -22,11 +22,11 @@ def show_overview(cmd: c.ShowOverview, uow: UnitOfWork, clock: Clock) -> Overvie
     with uow:
         scope = open_scope(uow, cmd, clock)
         session = lookups.this_session(scope)
-        # SLT's counts for every teacher and the asker's own allowance, from the one query that counts them.
+        # SLT's counts for every teacher and the asker's own allowance, from the tallies kept as visits are written.
         teachers = [s for s in scope.staff if s.has(Role.TEACHER)] if scope.actor.is_slt else []
         asker = [] if scope.actor in teachers else [scope.actor]
         glance = uow.glance.read(scope.school.id, scope.actor.chat_id, lookups.since(scope), SHOWN + 1,
-                                 [t.chat_id for t in teachers + asker], lookups.session_span(scope.school, session),
+                                 [t.chat_id for t in teachers + asker], session.start,
                                  (session.start, session.end), waiting=scope.actor.is_slt)
         visits = lookups.visit_list(scope, glance.visits, shown=SHOWN)
         used = lookups.usage_from(glance.counts, teachers + asker, session, scope.ctx)

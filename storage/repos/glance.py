@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from bot.ports import Glance
 from storage.repos.notices import waiting_read
 from storage.repos.together import Together
-from storage.repos.visits import booked_counts, booked_counts_read, person_visits, visit_from_row, visits_where
+from storage.repos.tallies import booked_counts, booked_counts_read
+from storage.repos.visits import person_visits, visit_from_row, visits_where
 from storage.repos.walks import walk_from_read, walk_key, walks_between
 
 
@@ -21,8 +22,7 @@ from storage.repos.walks import walk_from_read, walk_key, walks_between
 def _glance(waiting: bool) -> tuple[Together, Together]:
     school = bindparam("school_id")
     mine = Together(visits_where(person_visits(school, bindparam("person"), bindparam("since"), bindparam("each"))),
-                    booked_counts_read(school, bindparam("teachers", expanding=True), bindparam("session_start"),
-                                       bindparam("session_end")))
+                    booked_counts_read(school, bindparam("teachers", expanding=True), bindparam("session_starts")))
     later = Together(walks_between(school, bindparam("first_day"), bindparam("last_day")),
                      *([waiting_read(school)] if waiting else []))
     return mine, later
@@ -33,11 +33,11 @@ class SqlGlanceRepo:
         self.session = session
 
     def read(self, school_id: int, person: str, since: datetime, each: int, teachers: Iterable[str],
-             session: tuple[datetime, datetime], days: tuple[date, date], *, waiting: bool) -> Glance:
+             session_starts: date, days: tuple[date, date], *, waiting: bool) -> Glance:
         mine, later = _glance(waiting)
         visits, counts = mine.read(self.session, dict(
             school_id=school_id, person=person, since=since, each=each, teachers=sorted(set(teachers)),
-            session_start=session[0], session_end=session[1]))
+            session_starts=session_starts))
         walks, *waits = later.read(self.session, dict(school_id=school_id, first_day=days[0], last_day=days[1]))
         return Glance(visits=sorted((visit_from_row(row) for row in visits), key=lambda v: (v.start, v.id)),
                       counts=booked_counts(counts), walks=sorted((walk_from_read(row) for row in walks), key=walk_key),

@@ -16,6 +16,7 @@ from bot.domain.model import Objection, ObjectionStatus, Role, Staff
 from bot.domain.school import School, SchoolConfig, parse_school_config
 from bot.errors import InputError, NotFound
 from storage.repos.people import objection_from_row
+from storage.repos.tallies import store_sessions
 from storage.tables import ObjectionRow, SchoolRow, StaffRow
 
 FROM_FILE, FROM_CHAT = "school.yml", "chat"
@@ -252,7 +253,9 @@ class SqlSchoolRepo:
             row.updated_at = datetime.now(UTC)  # a staff list changed alone moves the school's version too
         self.session.flush()
         _written(self.session, row.id)
-        return _school_from_row(row)
+        saved = _school_from_row(row)
+        store_sessions(self.session, row.id, saved.calendar)  # what the visit tallies count by
+        return saved
 
 
 class SqlStaffRepo:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache
-from datetime import UTC, datetime, timedelta
-from typing import Any, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Iterable
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,10 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from bot.domain.model import BOOKED_STATUSES, Note, Visit, VisitKind, VisitStatus
+from bot.domain.model import Note, Visit, VisitKind, VisitStatus
 from bot.errors import NotFound
 from storage.repos.among import ids_among
 from storage.repos.children import child_rows, json_rows
+from storage.repos.tallies import booked_counts, booked_counts_read
 from storage.repos.writes import WRITES
 from storage.tables import (
     VisitNoteRow,
@@ -224,11 +225,12 @@ class SqlVisitRepo:
     def of_person(self, school_id: int, chat_id: str, since: datetime, *, each: int | None = None) -> list[Visit]:
         return self._visits(person_visits(school_id, chat_id, since, each))
 
-    def booked_by_teacher(self, school_id: int, teachers: Iterable[str], start: datetime,
-                          end: datetime) -> dict[str, dict[VisitKind, tuple[int, int]]]:
-        """Booked visits to these teachers starting in [start, end], counted per teacher and kind in the database
-        (a range on ix_visits_teacher_school_id_start_at): how many, and their minutes."""
-        return booked_counts(self.session.execute(booked_counts_read(school_id, sorted(set(teachers)), start, end)))
+    def booked_by_teacher(self, school_id: int, teachers: Iterable[str],
+                          session_starts: date) -> dict[str, dict[VisitKind, tuple[int, int]]]:
+        """Booked visits to these teachers in the session beginning then, counted per teacher and kind as they
+        were written (storage.repos.tallies): how many, and their minutes."""
+        return booked_counts(self.session.execute(booked_counts_read(school_id, sorted(set(teachers)),
+                                                                     session_starts)))
 
     def _visits(self, *conditions: ColumnElement[bool]) -> list[Visit]:
         rows = self.session.execute(_READ.where(*conditions).order_by(VisitRow.start_at, VisitRow.id))
@@ -252,23 +254,6 @@ def person_visits(school_id: int, chat_id: str, since: datetime, each: int | Non
 def visits_where(condition: ColumnElement[bool]) -> Select:
     """The visits, each with its child rows in one row, as visit_from_row reads them."""
     return _READ.where(condition)
-
-
-def booked_counts_read(school_id: int, teachers: Sequence[str], start: datetime, end: datetime) -> Select:
-    return (select(VisitRow.teacher, VisitRow.kind, func.count().label("visits"),
-                   func.sum(VisitRow.minutes).label("minutes"))
-            .where(VisitRow.teacher.in_(teachers), VisitRow.school_id == school_id,
-                   VisitRow.start_at >= start, VisitRow.start_at <= end,
-                   VisitRow.status.in_(_statuses(BOOKED_STATUSES)))
-            .group_by(VisitRow.teacher, VisitRow.kind))
-
-
-def booked_counts(rows: Iterable[Any]) -> dict[str, dict[VisitKind, tuple[int, int]]]:
-    """booked_counts_read's rows as counts: by teacher, by kind, (how many, their minutes)."""
-    counted: dict[str, dict[VisitKind, tuple[int, int]]] = {}
-    for row in rows:
-        counted.setdefault(row.teacher, {})[VisitKind(row.kind)] = (row.visits, row.minutes)
-    return counted
 
 
 def _overlapping(span: tuple[Any, Any], statuses: Iterable[VisitStatus], earliest: Any = None
