@@ -202,14 +202,11 @@ def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[
     if over:
         missed.append("- **Round trips per request** (" + ", ".join(f"{kind} {n}" for kind, n in over.items())
                       + "). Each statement is a round trip, and so are a transaction's start and end. A change "
-                      "makes few now: the people it touches locked with the teacher's objections (a statement of its "
-                      "own, so that what the rules count next is read after the lock), the visits the rules count "
-                      "(one query), the visit with its visitors (one statement on PostgreSQL, whose WITH can write) "
-                      "and its notices; the first part of a request to write begins no savepoint (should it fail, "
-                      "the request is rolled back and worked again). The App Home reads the person's visits, the "
-                      "caps' counts, the walks and who can't be reached, in a query each. What would close it: "
-                      "the App Home's four reads in two (its visits with the caps' counts, the walks with who "
-                      "can't be reached), or kept per school and version as the parsed school is.")
+                      "makes few now: the people it touches locked with the teacher's objections, the visits the "
+                      "rules count (one query), the visit with its visitors (one statement on PostgreSQL, whose "
+                      "WITH can write) and its notices; the first part of a request to write begins no savepoint; "
+                      "the App Home is two statements (its visits with the caps' counts, the walks with who can't "
+                      "be reached). What would close it: fewer of a request's reads apart from one another.")
     if figures["dispatch"] > 1:
         missed.append("- **Dispatch round trips.** More than one a notice: claims come in 100s (`--batch`); a larger "
                       "batch spreads each claim's statements over more notices.")
@@ -220,11 +217,11 @@ def _missed_requests(requests: RequestCosts, figures: dict[str, float]) -> list[
         missed.append("- **A refused proposal.** Looking for other times checks each candidate in Python against "
                       "what was read; more candidates than needed are tried.")
     if figures["home growth"] > 1.5:
-        missed.append("- **SLT's App Home.** It reads only what it shows (the soonest ten of each kind of the "
-                      "person's own visits, `visit list` for the rest), but every teacher's counts against the "
-                      "caps are an aggregate over the session's visits, which the database still reads row by row. "
-                      "What would close it: counts kept per teacher, kind and session, updated in the transaction "
-                      "that books or cancels a visit.")
+        missed.append("- **SLT's App Home.** It reads only what it shows: the soonest ten of each kind of the "
+                      "person's own visits (fetched by primary key once their ids are known), and every teacher's "
+                      "counts against the caps from the tallies the database keeps as visits are written (a row a "
+                      "teacher and kind). What still grows: the visits the person is a visitor on, found through "
+                      "their visitor rows and matched to the school's visits in the span.")
     if requests.digest_tick.statements > 2:
         missed.append("- **The digest tick.** It reads more than the schools' versions and one query for the "
                       "missing digests.")
@@ -448,23 +445,30 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
     ]
     missed = _missed_requests(requests, figures)
     if cpu_ratio > 8:
-        missed.append(f"- **CPU per answered request.** {cpu_ratio:.1f} × bare Bolt's per ack: bare Bolt only "
-                      "verifies and acks; walkbot then parses the command, checks the agreement's rules in Python, "
-                      "reads and writes through SQLAlchemy and renders the answer. What would close it: fewer "
-                      "statements per request (each costs SQLAlchemy's compile and result handling as well as the "
-                      "round trip), the rules over precomputed counts, and the parsed school kept per process (the "
-                      "issue's items 2 and 3).")
+        missed.append(f"- **CPU per answered request.** {cpu_ratio:.1f} × bare Bolt's per ack (walkbot's counts the "
+                      "process that acknowledges and its worker): bare Bolt only verifies and acks; walkbot also "
+                      "keeps the request, parses the command, checks the agreement's rules in Python, reads and "
+                      "writes through SQLAlchemy, renders the answer and posts it, and sends the notices. What "
+                      "walkbot does already: the inbox's statements, the App Home's and the rules' read are built "
+                      "once with their values bound at each use, in Core. What would close more: the same for the "
+                      "rest of a request's statements (most are still built, and their cache keys worked out, per "
+                      "request), and the school's calendar answering its day questions from a table worked out "
+                      "once rather than by walking its terms and holidays each time.")
     if answer_ratio > 3:
         missed.append(f"- **Answer p50 at concurrency {top}.** {answer_ratio:.2f} × concurrency {low}'s: with {top} "
-                      "people at once on 2 cores, requests queue for the interpreter (one process) and the database; "
-                      "the CPU per request above is what sets the queue. Workers (`walkbot serve --workers N`) "
-                      "spread it over the cores.")
+                      "people at once on 2 cores, requests queue for the worker's interpreter and the database; the "
+                      "CPU per request above is what sets the queue. `walkbot serve --workers 2` answers more at "
+                      "once (in a trial on this machine about 1.4 × the requests a second at concurrency 8) but on "
+                      "2 cores takes the acking process's share, and the ack p99 doubled: one worker is the "
+                      "default.")
     if memory_ratio > 1.6:
-        missed.append(f"- **Memory.** {memory_ratio:.2f} × the bare app's: walkbot loads SQLAlchemy, psycopg, "
-                      "APScheduler, PyYAML, its rules and the reply model, which the bare app has none of; Alembic, "
-                      "icalendar and the OAuth pieces load only when used. What would close more: a process that "
-                      "acks without SQLAlchemy (the inbox written with psycopg alone), which the durable inbox's "
-                      "split makes possible.")
+        missed.append(f"- **Memory.** {memory_ratio:.2f} × the bare app's, for the process that acknowledges alone: "
+                      "it loads SQLAlchemy and psycopg (for the inbox's one INSERT and the workspace's school), "
+                      "PyYAML and walkbot's own modules, which the bare app has none of; the Teams SDK (some 60 MiB), "
+                      "Alembic, icalendar, APScheduler and the OAuth pieces load only where they are used. Its "
+                      "worker is a process as large again. What would close more: an acking process without "
+                      "SQLAlchemy (the inbox written with psycopg alone) and without walkbot's core, which the "
+                      "durable inbox's split now makes possible.")
     if share < 0.95 or refused_share > 0.01:
         missed.append(
             f"- **Dispatch.** {share:.0%} of the ceiling, {sent.refused:,} calls answered 429 ({refused_share:.1%}). "
@@ -478,15 +482,12 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
             "itself (from how long the posts above it took to draw the 429) rather than rising until one comes.")
     if walkbot_p99 > 1.2 * bare_p99:
         missed.append(
-            f"- **Ack p99 against bare Bolt at concurrency {top}.** {walkbot_p99 / bare_p99:.2f} ×. walkbot's ack "
-            "does little more than Bolt's "
-            "(the school of the workspace, remembered), but the work that follows the ack runs in the same "
-            "Python process, and on 2 cores the acks wait for the interpreter while it runs. What walkbot does "
-            "already: the work runs in 2 threads, not Bolt's 10 (in a trial on this machine, 10 gave about twice "
-            "the p99). What would close it: less Python per request, or the work in processes of its own: "
-            "`walkbot serve --workers N` (the durable inbox) leaves the acking process nothing else to do, and "
-            "this run measured `walkbot serve` as it starts by default, its inbox worked by its own threads. "
-            "Slack's own deadline is 3 seconds; the p99 is far inside it.")
+            f"- **Ack p99 against bare Bolt at concurrency {top}.** {walkbot_p99 / bare_p99:.2f} ×. `walkbot serve` "
+            "only acknowledges now (its worker process works the requests and sends the notices), and its ack is "
+            "Bolt's own work, the workspace's school (remembered) and the INSERT that keeps the request. But on 2 "
+            "cores the worker and the database are busy while the acks come, and the acking process waits for a "
+            "core. What would close it: less CPU per request in the worker (above), or a machine with a core for "
+            "the acks. Slack's own deadline is 3 seconds; the p99 is far inside it.")
     if teams_ratio > 2:
         low = min(teams_p99)
         p50s = {run.target: _p(run.latencies.acks, 50) for run in teams.runs if run.concurrency == low}

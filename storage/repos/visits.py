@@ -242,7 +242,7 @@ class SqlVisitRepo:
 def person_visits(school_id: int, chat_id: str, since: datetime, each: int | None = None) -> ColumnElement[bool]:
     """The visits where the person is teacher or visitor, from `since`; with `each`, only the soonest that many
     of each status as teacher and as visitor."""
-    mine = _ids_involving(school_id, [chat_id], VisitRow.start_at >= since)
+    mine = union(*_involving(school_id, [chat_id], VisitRow.start_at >= since, by_key=True))
     if each is None:
         return VisitRow.id.in_(mine)
     ranked = select(VisitRow.id, func.row_number().over(
@@ -282,14 +282,17 @@ def _plan_read(booked: tuple[str, ...], busy: tuple[str, ...]) -> Select:
             .where(VisitRow.id.in_(ids)).order_by(VisitRow.start_at, VisitRow.id))
 
 
-def _involving(school_id: Any, people: Any, *conditions: ColumnElement[bool]) -> tuple[Select, Select]:
+def _involving(school_id: Any, people: Any, *conditions: ColumnElement[bool], by_key: bool = False
+               ) -> tuple[Select, Select]:
     # Two halves for a union, not an OR, so each has its own index: teachers ix_visits_teacher_school_id_start_at;
     # visitors ix_visit_visitors_chat_id then each visit by primary key, or (PostgreSQL's choice when a
-    # visitor's history outgrows the span) the school's visits in the span, ix_visits_school_id_start_at.
+    # visitor's history outgrows the span) the school's visits in the span, ix_visits_school_id_start_at;
+    # by_key: always by primary key (ids_among), for conditions no index bounds (from a moment on, with no end).
     # `people`: their chat ids, or a parameter bound to them at each read.
     as_teacher = select(VisitRow.id).where(VisitRow.school_id == school_id, VisitRow.teacher.in_(people), *conditions)
     visiting = select(VisitVisitorRow.visit_id).where(VisitVisitorRow.chat_id.in_(people))
-    as_visitor = select(VisitRow.id).where(VisitRow.id.in_(visiting), VisitRow.school_id == school_id, *conditions)
+    among = ids_among(VisitRow.id, visiting) if by_key else VisitRow.id.in_(visiting)
+    as_visitor = select(VisitRow.id).where(among, VisitRow.school_id == school_id, *conditions)
     return as_teacher, as_visitor
 
 
