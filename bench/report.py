@@ -452,8 +452,8 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
                       "walkbot does already: the inbox's statements, the App Home's and the rules' read are built "
                       "once with their values bound at each use, in Core. What would close more: the same for the "
                       "rest of a request's statements (most are still built, and their cache keys worked out, per "
-                      "request), and the school's calendar answering its day questions from a table worked out "
-                      "once rather than by walking its terms and holidays each time.")
+                      "request). (The calendar's day questions were tried from a table worked out once: no "
+                      "gain, as the calendars a request asks are built anew for each notice's sending hours.)")
     if answer_ratio > 3:
         missed.append(f"- **Answer p50 at concurrency {top}.** {answer_ratio:.2f} × concurrency {low}'s: with {top} "
                       "people at once on 2 cores, requests queue for the worker's interpreter and the database; the "
