@@ -13,7 +13,8 @@ def _concern_from_row(row: ConcernRow) -> Concern:
                    row.visit_id)
 
 
-def objection_from_row(row: ObjectionRow) -> Objection:
+def objection_from_row(row) -> Objection:
+    """An objection from its row: an ObjectionRow, or a row of its table's columns read in Core."""
     return Objection(row.id, row.school_id, row.teacher, row.observer, row.reason, row.raised_at, row.visit_id,
                      row.routed_to, ObjectionStatus(row.status), row.settled_at, row.resolution)
 

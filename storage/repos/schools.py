@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Iterable, Mapping
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -258,6 +258,18 @@ class SqlSchoolRepo:
         return saved
 
 
+_OBJECTIONS = ObjectionRow.__table__
+# SqlStaffRepo.lock's statement, built once: each booking binds its school, its people and its teacher.
+_LOCK = (select(StaffRow.chat_id.label("staff_chat_id"), *_OBJECTIONS.c)
+         .outerjoin(_OBJECTIONS, and_(_OBJECTIONS.c.school_id == StaffRow.school_id,
+                                      _OBJECTIONS.c.teacher == StaffRow.chat_id,
+                                      StaffRow.chat_id == bindparam("teacher"),
+                                      _OBJECTIONS.c.status == ObjectionStatus.OPEN.value))
+         .where(StaffRow.school_id == bindparam("school_id"), StaffRow.chat_id.in_(bindparam("wanted", expanding=True)))
+         .order_by(StaffRow.chat_id, _OBJECTIONS.c.raised_at, _OBJECTIONS.c.id)
+         .with_for_update(of=StaffRow))
+
+
 class SqlStaffRepo:
     def __init__(self, session: Session):
         self.session = session
@@ -315,14 +327,8 @@ class SqlStaffRepo:
         # deadlock; SQLite renders nothing, but every transaction there is BEGIN IMMEDIATE. The teacher's open
         # objections come joined to their own row, so a booking reads them without a statement of their own.
         wanted = sorted(set(chat_ids))
-        objecting = and_(ObjectionRow.school_id == StaffRow.school_id, ObjectionRow.teacher == StaffRow.chat_id,
-                         StaffRow.chat_id == objections_to, ObjectionRow.status == ObjectionStatus.OPEN.value)
-        rows = self.session.execute(
-            select(StaffRow.chat_id, ObjectionRow).outerjoin(ObjectionRow, objecting)
-            .where(StaffRow.school_id == school_id, StaffRow.chat_id.in_(wanted))
-            .order_by(StaffRow.chat_id, ObjectionRow.raised_at, ObjectionRow.id)
-            .with_for_update(of=StaffRow)).all()
-        missing = set(wanted) - {chat_id for chat_id, _ in rows}
+        rows = self.session.execute(_LOCK, dict(school_id=school_id, wanted=wanted, teacher=objections_to)).all()
+        missing = set(wanted) - {row.staff_chat_id for row in rows}
         if missing:
             raise NotFound(f"There is no one with the chat id {sorted(missing)[0]} at this school.")
-        return [objection_from_row(row) for _, row in rows if row is not None]
+        return [objection_from_row(row) for row in rows if row.id is not None]  # a person with no objection: NULLs

@@ -55,6 +55,10 @@ _READ = select(
                of=VisitNoteRow.visit_id, parent=VisitRow).label("note_rows"),
 )
 
+_ONE_VISIT = _READ.where(VisitRow.id == bindparam("visit_id"), VisitRow.school_id == bindparam("school_id"))
+_ONE = {False: _ONE_VISIT, True: _ONE_VISIT.with_for_update(of=VISITS)}  # by whether the row is held
+
+
 def _instant(text: str) -> datetime:
     # PostgreSQL's JSON writes a timestamptz with its offset; SQLite keeps naive UTC text (storage.coltypes).
     at = datetime.fromisoformat(text)
@@ -128,8 +132,7 @@ class SqlVisitRepo:
         return visit if transaction is not None and transaction is self._transaction() else None
 
     def _read(self, school_id: int, visit_id: int, *, lock: bool = False) -> Visit | None:
-        query = _READ.where(VisitRow.id == visit_id, VisitRow.school_id == school_id)
-        row = self.session.execute(query.with_for_update(of=VISITS) if lock else query).first()
+        row = self.session.execute(_ONE[lock], dict(visit_id=visit_id, school_id=school_id)).first()
         return visit_from_row(row) if row else None
 
     def add(self, visit: Visit) -> Visit:
