@@ -1,7 +1,7 @@
 """The visit tallies: the booked visits (agreed or held) to each teacher of each kind in each session, and their
 minutes, kept by the database's own triggers as visits are written (migration 0018), for every way a visit is
 written, by walkbot or not. They count by the school's sessions, stored with the school (store_sessions), which
-rebuilds a school's tallies when its sessions change. Counting the caps reads a row a teacher and kind."""
+counts a school's tallies again at each load. Counting the caps reads a row a teacher and kind."""
 from __future__ import annotations
 
 from datetime import date
@@ -18,17 +18,14 @@ SESSIONS, TALLIES = SchoolSessionRow.__table__, VisitTallyRow.__table__
 
 
 def store_sessions(session: Session, school_id: int, calendar: SchoolCalendar) -> None:
-    """The school's sessions as its calendar sets them; when they change, its tallies counted again from its
-    visits (in this transaction: a visit written meanwhile waits for it, and is counted by its trigger after)."""
-    wanted = {s.start: calendar.span(s) for s in calendar.sessions}
-    stored = {row.starts: (row.first_at, row.last_at) for row in session.execute(
-        select(SESSIONS).where(SESSIONS.c.school_id == school_id).with_for_update())}
-    if stored == wanted:
-        return
+    """The school's sessions as its calendar sets them, and its tallies counted again from its visits. A school.yml
+    is loaded seldom, and counting at each load means a booking that raced a load moving the sessions (its
+    trigger saw the sessions before) is counted right again by the next load."""
     session.execute(delete(SESSIONS).where(SESSIONS.c.school_id == school_id))
-    if wanted:
-        session.execute(insert(SESSIONS), [dict(school_id=school_id, starts=starts, first_at=first, last_at=last)
-                                           for starts, (first, last) in wanted.items()])
+    if calendar.sessions:
+        session.execute(insert(SESSIONS), [
+            dict(zip(("school_id", "starts", "first_at", "last_at"), (school_id, s.start, *calendar.span(s))))
+            for s in calendar.sessions])
     session.execute(delete(TALLIES).where(TALLIES.c.school_id == school_id))
     session.execute(insert(TALLIES).from_select(
         ["school_id", "session_starts", "teacher", "kind", "visits", "minutes"],

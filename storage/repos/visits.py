@@ -3,8 +3,8 @@ child rows folded in as JSON), each write only what changed."""
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cache
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, Iterable
 
 from sqlalchemy import (
@@ -245,7 +245,7 @@ class SqlVisitRepo:
 def person_visits(school_id: int, chat_id: str, since: datetime, each: int | None = None) -> ColumnElement[bool]:
     """The visits where the person is teacher or visitor, from `since`; with `each`, only the soonest that many
     of each status as teacher and as visitor."""
-    mine = union(*_involving(school_id, [chat_id], VisitRow.start_at >= since, by_key=True))
+    mine = _ids_involving(school_id, [chat_id], VisitRow.start_at >= since, by_key=True)
     if each is None:
         return VisitRow.id.in_(mine)
     ranked = select(VisitRow.id, func.row_number().over(
@@ -299,5 +299,6 @@ def _involving(school_id: Any, people: Any, *conditions: ColumnElement[bool], by
     return as_teacher, as_visitor
 
 
-def _ids_involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool]) -> CompoundSelect:
-    return union(*_involving(school_id, sorted(set(people)), *conditions))
+def _ids_involving(school_id: int, people: Iterable[str], *conditions: ColumnElement[bool],
+                   by_key: bool = False) -> CompoundSelect:
+    return union(*_involving(school_id, sorted(set(people)), *conditions, by_key=by_key))
