@@ -474,12 +474,12 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
             f"- **Dispatch.** {share:.0%} of the ceiling, {sent.refused:,} calls answered 429 ({refused_share:.1%}). "
             "After a 429 the dispatcher calls the workspace no more until Retry-After, and Slack (the stand-in too) "
             "gives Retry-After in whole seconds: a wait of 10 ms becomes a second with nothing sent. From a "
-            "workspace's first 429 walkbot keeps each channel to a post a second after a burst of three, and from "
-            "its next to a pace a little under the rate that drew it, rising slowly while none comes "
-            "(handlers.slack.transport.Pacing): few 429s now, but each still costs a second, and the pace spends "
-            "some seconds below the limit after each cut and as the run ends, when the last notices are a few "
-            "people's, a post a second each. What would close it: a pace that learns the workspace's limit "
-            "itself (from how long the posts above it took to draw the 429) rather than rising until one comes.")
+            "workspace's first 429 walkbot keeps each channel to a post a second after a burst of two, and from "
+            "its next it learns the workspace's limit from the posts Slack took between the two 429s and keeps "
+            "to a little under it, rising back to it but not past it (handlers.slack.transport.Pacing): a 429 or "
+            "two a run, each a second lost. The rest goes at the start, while the limit is learnt, and as the run "
+            "ends, when the last notices are a few people's, a post a second each. What would close it: sending "
+            "the people with the most notices first, so that no few are left at the end.")
     if walkbot_p99 > 1.2 * bare_p99:
         missed.append(
             f"- **Ack p99 against bare Bolt at concurrency {top}.** {walkbot_p99 / bare_p99:.2f} ×. `walkbot serve` "

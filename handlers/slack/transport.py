@@ -5,8 +5,8 @@ posts in the channel. A notice carrying a calendar file gets it in a thread repl
 
 SlackTransport implements bot.notices.delivery.Transport for one workspace's token. Slack's answers become the
 dispatcher's cases: a 429 is RateLimited (Retry-After, for the whole workspace; once a workspace has answered
-one, walkbot keeps to one post a second in each channel itself, and after another to a little under the rate that
-drew it, so as not to draw more: Pacing), a recipient that can never be reached is Undeliverable, and anything
+one, walkbot keeps to one post a second in each channel itself, and after another to a little under the rate Slack
+took before it, so as not to draw more: Pacing), a recipient that can never be reached is Undeliverable, and anything
 else (Slack down, the network, a revoked token) is a DeliveryError worth another
 try later. Which workspace's token a school's notice goes with is `OneWorkspace` (SLACK_BOT_TOKEN) or
 `WorkspaceTransport` (OAuth): each gives a school its own workspace's transport, or says it has none
@@ -46,17 +46,28 @@ NEVER = frozenset({
     "msg_too_long", "no_text", "invalid_blocks", "too_many_attachments",
 })
 DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After
-# Slack allows "one message per second per channel", "short bursts" above it: walkbot allows itself three at once.
-CHANNEL_EVERY, CHANNEL_BURST = 1.0, 3
+# Slack allows "one message per second per channel", "short bursts" above it: walkbot allows itself two at once,
+# one fewer than a burst Slack takes, so that a post held up on the way may reach Slack less than a second before the
+# next without a 429 (a channel's 429 would stop the whole workspace for a second).
+CHANNEL_EVERY, CHANNEL_BURST = 1.0, 2
 
 
 # Slack does not publish a workspace's limit on chat.postMessage. A first 429 may be a channel's (a person's burst):
-# from then on walkbot keeps each channel to a post a second itself, so a 429 after that is the workspace's, and
-# walkbot keeps its posts to a little under the rate that drew it, learnt from the posts of the last LEARN_OVER
-# seconds, cut again at each 429 and rising slowly while none comes.
-LEARN_OVER = 2.0  # seconds of posts the rate that drew a workspace's first 429 is measured over
-CUT = 0.95  # of that rate, after a 429
+# from then on walkbot keeps each channel to a post a second itself, so a 429 after that is the workspace's. Its
+# limit is then learnt from the posts Slack took between the two 429s: after a 429 Slack takes no more until its
+# tokens have come back, so the posts it took since the one before, over the time since (its Retry-After included),
+# are its rate; over at most LEARN_OVER seconds, so that a quiet hour before does not count as a slow limit. walkbot
+# keeps its posts to a little under that and rises to it, not past it: another 429 would cost a whole second
+# (Retry-After is whole seconds). After QUIET seconds with none it rises on, to find a limit Slack has raised.
+LEARN_OVER = 10.0  # seconds of posts, at most, the rate that drew a 429 is measured over
+# Posts between two 429s below which they say nothing of a rate: a limit's bucket refills for the whole Retry-After
+# (a second at least), so a 429 again after a handful is Slack refusing for some other reason, which a slower pace
+# would not stop (it would only slow every notice after it).
+FEW = 20
+CUT = 0.95  # of that rate, the pace after a 429...
+CATCH_UP = 0.05  # seconds of turns at the pace a sender late for its own may still take, so the pace is kept
 RISE = 0.005  # a second, compounded, while no 429 comes
+QUIET = 600.0  # seconds without a 429 after which the pace may rise past what was learnt
 SLOWEST, FASTEST = 1.0, 1_000.0  # posts a second the workspace is kept to at least, and at most
 ONE_EPISODE = 0.5  # seconds: 429s within this of a cut are the senders already asking when it came, not a new one
 LONGEST_WAIT = 1.0  # seconds a sender waits for its turn at the pace; longer, the notice is held back instead
@@ -67,13 +78,15 @@ class Pacing:
     would make the whole workspace wait Retry-After, which Slack gives in whole seconds. Then each channel (a
     person's DM) is kept to a post a second after a burst of CHANNEL_BURST (a post beyond that is held back
     without asking Slack: RateLimited for that conversation only), and after another 429 the workspace's posts
-    to `rate`, a little under what drew it (LEARN_OVER and what follows). Until then (most workspaces, most of
-    the time) notices go as fast as they come. One per workspace, shared by its transports and senders."""
+    to `rate`, a little under the `limit` learnt from what Slack took (LEARN_OVER and what follows). Until then
+    (most workspaces, most of the time) notices go as fast as they come. One per workspace, shared by its
+    transports and senders."""
 
     def __init__(self, every: float = CHANNEL_EVERY, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
         self.every, self.clock, self.sleep = every, clock, sleep
         self.limited = False  # the workspace has answered 429: its channels' limits bind
+        self.limit: float | None = None  # posts a second the workspace took between its last two 429s
         self.rate: float | None = None  # posts a second the workspace is kept to, once it has answered 429 again
         self._due: dict[str, float] = {}  # each channel's next post, at one a second (a burst goes ahead of it)
         self._posted: deque[float] = deque()  # when the last LEARN_OVER seconds' posts went
@@ -86,11 +99,15 @@ class Pacing:
         further off than a sender should wait."""
         with self._lock:
             now = self.clock()
-            at = now
+            at = turn = now
             if self.rate is not None:
-                self.rate = min(FASTEST, self.rate * (1 + RISE) ** min(now - self._risen_at, 3_600.0))
-                self._risen_at = now
-                at = max(self._next, now)
+                quiet = now - self._cut_at > QUIET  # from then on it rises past the limit learnt
+                since = max(self._risen_at, self._cut_at + QUIET) if quiet else self._risen_at
+                top = FASTEST if quiet else self.limit
+                risen = self.rate * (1 + RISE) ** min(now - since, 3_600.0)
+                self.rate, self._risen_at = max(self.rate, min(top, risen)), now
+                turn = max(self._next, now - CATCH_UP)
+                at = max(turn, now)
                 if at - now > LONGEST_WAIT:
                     raise RateLimited(at - now)
             due = self._due.get(channel, at)
@@ -98,7 +115,7 @@ class Pacing:
             if wait > 0 and self.limited:
                 raise RateLimited(wait)
             if self.rate is not None:
-                self._next = at + 1 / self.rate
+                self._next = turn + 1 / self.rate
             self._due[channel] = max(due, at) + self.every
             if len(self._due) > 10_000:  # forget channels whose bursts are long over
                 self._due = {c: when for c, when in self._due.items() if when > now}
@@ -114,21 +131,25 @@ class Pacing:
                 self._posted.popleft()
 
     def refused(self) -> None:
-        """Slack answered 429: the first time, channels are kept to their limit from now on; after that, the pace is
-        cut to a little under the rate of the posts that drew it (once for the senders that asked meanwhile)."""
+        """Slack answered 429: the first time, channels are kept to their limit from now on; after that, the limit is
+        learnt again and the pace cut to a little under it (once for the senders that asked meanwhile)."""
         with self._lock:
             now = self.clock()
             if now - self._cut_at < ONE_EPISODE:
                 return
-            self._cut_at = now
+            since, self._cut_at = self._cut_at, now
             if not self.limited:
                 self.limited = True
                 return
-            # The first pace is learnt from the posts that drew the 429; after that the pace itself was too fast.
-            base = self.rate
-            if base is None:
-                base = sum(1 for at in self._posted if at >= now - LEARN_OVER) / LEARN_OVER
-            self.rate, self._risen_at = max(SLOWEST, base * CUT), now
+            over = min(now - since, LEARN_OVER)
+            took = sum(1 for at in self._posted if at >= now - over)
+            if took < FEW:  # a refusal, but no rate to learn from: its Retry-After is all it costs
+                return
+            self.limit = max(SLOWEST, took / over)
+            self.rate, self._risen_at = max(SLOWEST, self.limit * CUT), now
+            self._next = now  # no turns to catch up from before the cut
+            log.info("a Slack workspace took %.1f posts a second before its 429: walkbot keeps to %.1f", self.limit,
+                     self.rate)
 
 
 def text_only(notice: Notice) -> dict:
