@@ -484,10 +484,12 @@ def markdown(*, authority: Authority, seeded_in: float, acks: AckResult, teams: 
         missed.append(
             f"- **Ack p99 against bare Bolt at concurrency {top}.** {walkbot_p99 / bare_p99:.2f} ×. `walkbot serve` "
             "only acknowledges now (its worker process works the requests and sends the notices), and its ack is "
-            "Bolt's own work, the workspace's school (remembered) and the INSERT that keeps the request. But on 2 "
-            "cores the worker and the database are busy while the acks come, and the acking process waits for a "
-            "core. What would close it: less CPU per request in the worker (above), or a machine with a core for "
-            "the acks. Slack's own deadline is 3 seconds; the p99 is far inside it.")
+            "Bolt's own work, the workspace's school (remembered) and the INSERT that keeps the request. Its worker "
+            "runs at a lower priority (nice 10), so an ack takes a core before the worker's work. But on 2 cores "
+            "PostgreSQL is busy with the worker's statements while the acks come, at its own priority, and the "
+            "acking process waits for a core and for its INSERT. What would close it: less CPU per request in the "
+            "worker (above), or a machine with a core for the acks. Slack's own deadline is 3 seconds; the p99 is "
+            "far inside it.")
     if teams_ratio > 2:
         low = min(teams_p99)
         p50s = {run.target: _p(run.latencies.acks, 50) for run in teams.runs if run.concurrency == low}
