@@ -59,6 +59,7 @@ CHANNEL_EVERY, CHANNEL_BURST = 1.0, 2
 # are its rate; over at most LEARN_OVER seconds, so that a quiet hour before does not count as a slow limit. walkbot
 # keeps its posts to a little under that and rises to it, not past it: another 429 would cost a whole second
 # (Retry-After is whole seconds). After QUIET seconds with none it rises on, to find a limit Slack has raised.
+# Time walkbot was away past a Retry-After is not counted: Slack's bucket was full by then and filled no further.
 LEARN_OVER = 10.0  # seconds of posts, at most, the rate that drew a 429 is measured over
 # Posts between two 429s below which they say nothing of a rate: a limit's bucket refills for the whole Retry-After
 # (a second at least), so a 429 again after a handful is Slack refusing for some other reason, which a slower pace
@@ -92,6 +93,8 @@ class Pacing:
         self._posted: deque[float] = deque()  # when the last LEARN_OVER seconds' posts went
         self._next = 0.0  # when the workspace's next post may go, at `rate`
         self._cut_at = self._risen_at = float("-inf")
+        self._waited = 0.0  # the last 429's Retry-After
+        self._resumed: float | None = None  # the first post asked for once that Retry-After had passed
         self._lock = threading.Lock()
 
     def take(self, channel: str) -> None:
@@ -99,6 +102,8 @@ class Pacing:
         further off than a sender should wait."""
         with self._lock:
             now = self.clock()
+            if self._resumed is None and now >= self._cut_at + self._waited:
+                self._resumed = now
             at = turn = now
             if self.rate is not None:
                 quiet = now - self._cut_at > QUIET  # from then on it rises past the limit learnt
@@ -130,7 +135,7 @@ class Pacing:
             while self._posted and self._posted[0] < now - LEARN_OVER:
                 self._posted.popleft()
 
-    def refused(self) -> None:
+    def refused(self, retry_after: float) -> None:
         """Slack answered 429: the first time, channels are kept to their limit from now on; after that, the limit is
         learnt again and the pace cut to a little under it (once for the senders that asked meanwhile)."""
         with self._lock:
@@ -138,10 +143,14 @@ class Pacing:
             if now - self._cut_at < ONE_EPISODE:
                 return
             since, self._cut_at = self._cut_at, now
+            # Slack's tokens came back for its Retry-After; for longer only up to its bucket's size, which is not
+            # known: the time walkbot was away past it (a slow start again, nothing due) is not counted.
+            away = max(0.0, (self._resumed if self._resumed is not None else now) - (since + self._waited))
+            self._waited, self._resumed = retry_after, None
             if not self.limited:
                 self.limited = True
                 return
-            over = min(now - since, LEARN_OVER)
+            over = min(now - since - away, LEARN_OVER)
             took = sum(1 for at in self._posted if at >= now - over)
             if took < FEW:  # a refusal, but no rate to learn from: its Retry-After is all it costs
                 return
@@ -171,7 +180,7 @@ class SlackTransport:
         except SlackApiError as error:
             refused = _delivery_error(error)
             if isinstance(refused, RateLimited):
-                self.pacing.refused()
+                self.pacing.refused(refused.retry_after)
             raise refused from error
         except (SlackClientError, URLError, OSError) as error:
             raise DeliveryError(f"Slack could not be reached: {error}") from error

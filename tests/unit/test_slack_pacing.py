@@ -31,7 +31,7 @@ def clock() -> Clock:
 def limited(pacing: Pacing, clock: Clock) -> None:
     """A first 429, a second ago: the channels' limits bind from then on."""
     clock.now -= 1.0
-    pacing.refused()
+    pacing.refused(1.0)
     clock.now += 1.0
 
 
@@ -50,7 +50,7 @@ def test_until_a_workspace_answers_429_its_notices_go_as_fast_as_they_come(clock
 
 def test_a_first_429_keeps_each_channel_to_a_post_a_second_after_a_burst_and_the_workspace_unpaced(clock):
     pacing = Pacing(clock=clock, sleep=clock.sleep)
-    pacing.refused()
+    pacing.refused(1.0)
     assert pacing.limited and pacing.rate is None
     post(pacing, clock, ["D1"] * CHANNEL_BURST)  # a burst, then one a second
     with pytest.raises(RateLimited):
@@ -65,7 +65,7 @@ def test_after_a_later_429_the_workspace_is_kept_a_little_under_the_rate_slack_t
     pacing = Pacing(clock=clock, sleep=clock.sleep)
     limited(pacing, clock)  # a second ago, and nothing posted since while its Retry-After ran
     post(pacing, clock, [f"D{n}" for n in range(200)], every=0.005)  # 200 in the second after it
-    pacing.refused()
+    pacing.refused(1.0)
     assert pacing.limit == pytest.approx(100, rel=0.01)  # 200 over the two seconds since the first 429
     assert pacing.rate == pytest.approx(100 * CUT, rel=0.01)
     clock.slept.clear()
@@ -74,12 +74,22 @@ def test_after_a_later_429_the_workspace_is_kept_a_little_under_the_rate_slack_t
     assert len(gaps) == 9 and all(gap == pytest.approx(1 / pacing.rate, rel=0.01) for gap in gaps)
 
 
+def test_time_walkbot_was_away_past_a_retry_after_is_not_counted_as_slack_taking_nothing(clock):
+    pacing = Pacing(clock=clock, sleep=clock.sleep)
+    clock.now -= 1.5
+    pacing.refused(1.0)  # Retry-After a second; walkbot asks again half a second after it ran out
+    clock.now += 1.5
+    post(pacing, clock, [f"D{n}" for n in range(200)], every=0.005)
+    pacing.refused(1.0)
+    assert pacing.limit == pytest.approx(100, rel=0.01)  # 200 over its Retry-After and the second it sent in
+
+
 def test_what_slack_took_is_counted_over_the_last_seconds_only(clock):
     pacing = Pacing(clock=clock, sleep=clock.sleep)
     limited(pacing, clock)
     clock.now += 3_600  # a quiet hour: no slow limit to learn from it
     post(pacing, clock, [f"D{n}" for n in range(500)], every=0.02)  # then 50 a second for ten seconds
-    pacing.refused()
+    pacing.refused(1.0)
     assert pacing.limit == pytest.approx(50 * 10 / LEARN_OVER, rel=0.02)
 
 
@@ -87,14 +97,14 @@ def test_the_senders_already_asking_when_a_429_came_cut_the_pace_once(clock):
     pacing = Pacing(clock=clock, sleep=clock.sleep)
     limited(pacing, clock)
     post(pacing, clock, [f"D{n}" for n in range(100)], every=0.01)
-    pacing.refused()
+    pacing.refused(1.0)
     first = pacing.rate
     clock.now += 0.01
-    pacing.refused()
+    pacing.refused(1.0)
     assert pacing.rate == first
     clock.now += 1.0  # after Retry-After, and 50 posts later: a new 429 cuts again
     post(pacing, clock, [f"E{n}" for n in range(50)], every=0.01)
-    pacing.refused()
+    pacing.refused(1.0)
     assert pacing.rate < first
 
 
@@ -102,15 +112,15 @@ def test_a_429_after_only_a_few_posts_since_the_one_before_learns_no_pace(clock)
     pacing = Pacing(clock=clock, sleep=clock.sleep)
     limited(pacing, clock)
     post(pacing, clock, [f"D{n}" for n in range(FEW - 1)], every=0.01)  # Slack refusing, not a limit's bucket empty
-    pacing.refused()
+    pacing.refused(1.0)
     assert pacing.limited and pacing.rate is None
     clock.now += 1.0
     post(pacing, clock, [f"E{n}" for n in range(200)], every=0.005)
-    pacing.refused()  # a limit's: learnt as before
+    pacing.refused(1.0)  # a limit's: learnt as before
     assert pacing.rate == pytest.approx(100 * CUT, rel=0.02)
     clock.now += 1.0
     post(pacing, clock, [f"F{n}" for n in range(3)])
-    pacing.refused()  # once paced, a refusal after a few posts leaves the pace as it was
+    pacing.refused(1.0)  # once paced, a refusal after a few posts leaves the pace as it was
     assert pacing.rate == pytest.approx(100 * CUT, rel=0.02)
 
 
@@ -118,7 +128,7 @@ def test_the_pace_rises_while_no_429_comes_to_what_slack_took_and_no_further_unt
     pacing = Pacing(clock=clock, sleep=clock.sleep)
     limited(pacing, clock)
     post(pacing, clock, [f"D{n}" for n in range(100)], every=0.01)  # 100 in the second after it: 50 a second
-    pacing.refused()
+    pacing.refused(1.0)
     cut, cut_at = pacing.rate, clock.now
     clock.now += 5
     post(pacing, clock, ["E1"])
@@ -138,7 +148,7 @@ def test_once_limited_a_channel_past_its_burst_is_held_back_and_so_is_a_long_tur
     pacing = Pacing(clock=clock, sleep=clock.sleep)
     limited(pacing, clock)
     post(pacing, clock, [f"D{n}" for n in range(20)], every=0.05)
-    pacing.refused()  # twenty in the two seconds since the first: a little under ten a second from now
+    pacing.refused(1.0)  # twenty in the two seconds since the first: a little under ten a second from now
     post(pacing, clock, ["F1"] * CHANNEL_BURST)
     with pytest.raises(RateLimited) as held:
         pacing.take("F1")
@@ -154,7 +164,7 @@ def test_a_sender_late_for_its_turn_at_the_pace_keeps_it_so_the_pace_is_kept_and
     pacing = Pacing(clock=clock, sleep=clock.sleep)
     limited(pacing, clock)
     post(pacing, clock, [f"D{n}" for n in range(200)], every=0.005)
-    pacing.refused()
+    pacing.refused(1.0)
     gap = 1 / pacing.rate
     post(pacing, clock, ["E0"])
     clock.now += 3.5 * gap  # the senders come late: the turns of three posts went by
