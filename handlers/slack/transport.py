@@ -66,9 +66,9 @@ LEARN_OVER = 10.0  # seconds of posts, at most, the rate that drew a 429 is meas
 # would not stop (it would only slow every notice after it).
 FEW = 20
 CUT = 0.95  # of that rate, the pace after a 429...
+RISE = 0.005  # ...rising by this a second, compounded, while no 429 comes...
+QUIET = 600.0  # ...and past what was learnt after this many seconds without one
 CATCH_UP = 0.05  # seconds of turns at the pace a sender late for its own may still take, so the pace is kept
-RISE = 0.005  # a second, compounded, while no 429 comes
-QUIET = 600.0  # seconds without a 429 after which the pace may rise past what was learnt
 SLOWEST, FASTEST = 1.0, 1_000.0  # posts a second the workspace is kept to at least, and at most
 ONE_EPISODE = 0.5  # seconds: 429s within this of a cut are the senders already asking when it came, not a new one
 LONGEST_WAIT = 1.0  # seconds a sender waits for its turn at the pace; longer, the notice is held back instead
