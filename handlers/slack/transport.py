@@ -15,6 +15,7 @@ try later. Which workspace's token a school's notice goes with is `OneWorkspace`
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -45,7 +46,8 @@ NEVER = frozenset({
     "not_in_channel", "cannot_dm_bot", "messages_tab_disabled", "restricted_action", "team_access_not_granted",
     "msg_too_long", "no_text", "invalid_blocks", "too_many_attachments",
 })
-DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After
+DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After (or with one that is no number)
+LONGEST_PAUSE = 3_600  # seconds a Retry-After is taken for at most: the dispatcher's longest back-off
 # Slack allows "one message per second per channel", "short bursts" above it: walkbot allows itself two at once,
 # one fewer than a burst Slack takes, so that a post held up on the way may reach Slack less than a second before the
 # next without a 429 (a channel's 429 would stop the whole workspace for a second).
@@ -204,13 +206,21 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
     code = response.get("error") if isinstance(response.data, dict) else None
     if response.status_code == 429 or code == "ratelimited":
         headers = {name.lower(): value for name, value in (response.headers or {}).items()}
-        value = headers.get("retry-after")
         # Slack's limits are per workspace (and per channel, which it does not tell apart): the whole workspace waits.
-        return RateLimited(float(value[0] if isinstance(value, list) else value) if value else DEFAULT_RETRY_AFTER,
-                           whole_installation=True)
+        return RateLimited(_retry_after(headers.get("retry-after")), whole_installation=True)
     if code in NEVER:
         return Undeliverable(f"Slack will not deliver it: {code}")
     return DeliveryError(f"Slack said {code or response.status_code}")
+
+
+def _retry_after(value: str | list[str] | None) -> float:
+    """Slack's Retry-After, in seconds: at least a second (Slack gives whole ones) and at most LONGEST_PAUSE; one
+    missing or not a number is DEFAULT_RETRY_AFTER."""
+    try:
+        seconds = float(value[0] if isinstance(value, list) else value)
+    except (TypeError, ValueError, IndexError):
+        return DEFAULT_RETRY_AFTER
+    return min(max(seconds, 1.0), LONGEST_PAUSE) if not math.isnan(seconds) else DEFAULT_RETRY_AFTER
 
 
 def _linked(school: School) -> str:

@@ -67,6 +67,12 @@ def test_the_render_hook_draws_the_message(slack):
 
 @pytest.mark.parametrize("answer, raised, message", [
     ((429, {"Retry-After": "7"}, {"ok": False, "error": "ratelimited"}), RateLimited, "rate limited; retry after 7 s"),
+    # A Retry-After Slack should not send still holds the workspace back, for a while that makes sense.
+    ((429, {}, {"ok": False, "error": "ratelimited"}), RateLimited, "rate limited; retry after 30 s"),
+    ((429, {"Retry-After": "soon"}, {"ok": False, "error": "ratelimited"}), RateLimited, "rate limited; retry after 30 s"),
+    ((429, {"Retry-After": "0"}, {"ok": False, "error": "ratelimited"}), RateLimited, "rate limited; retry after 1 s"),
+    ((429, {"Retry-After": "1e308"}, {"ok": False, "error": "ratelimited"}), RateLimited,
+     "rate limited; retry after 3600 s"),
     ((200, {}, {"ok": False, "error": "channel_not_found"}), Undeliverable, "Slack will not deliver it: channel_not_found"),
     ((200, {}, {"ok": False, "error": "account_inactive"}), Undeliverable, "Slack will not deliver it: account_inactive"),
     ((200, {}, {"ok": False, "error": "invalid_auth"}), DeliveryError, "Slack said invalid_auth"),
