@@ -45,11 +45,17 @@ class DeliveryError(Exception):
     """The platform did not take the message (this time)."""
 
 
+# Seconds a platform's Retry-After is taken for at most (the longest back-off): a wrong one pauses no school for ever.
+LONGEST_PAUSE = 3_600.0
+
+
 class RateLimited(DeliveryError):
-    """Try again after `retry_after` seconds (Slack's 429 Retry-After). `whole_installation`: the limit is the
-    installation's (a Slack workspace's), not only this conversation's, so nothing of the school goes meanwhile."""
+    """Try again after `retry_after` seconds (Slack's 429 Retry-After), LONGEST_PAUSE at most. `whole_installation`:
+    the limit is the installation's (a Slack workspace's), not only this conversation's, so nothing of the school
+    goes meanwhile."""
 
     def __init__(self, retry_after: float, *, whole_installation: bool = False):
+        retry_after = min(max(retry_after, 0.0), LONGEST_PAUSE)
         super().__init__(f"rate limited; retry after {retry_after:g} s")
         self.retry_after, self.whole_installation = retry_after, whole_installation
 

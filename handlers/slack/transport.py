@@ -47,7 +47,6 @@ NEVER = frozenset({
     "msg_too_long", "no_text", "invalid_blocks", "too_many_attachments",
 })
 DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 comes without Retry-After (or with one that is no number)
-LONGEST_PAUSE = 3_600  # seconds a Retry-After is taken for at most: the dispatcher's longest back-off
 # Slack allows "one message per second per channel", "short bursts" above it: walkbot allows itself two at once,
 # one fewer than a burst Slack takes, so that a post held up on the way may reach Slack less than a second before the
 # next without a 429 (a channel's 429 would stop the whole workspace for a second).
@@ -214,13 +213,13 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
 
 
 def _retry_after(value: str | list[str] | None) -> float:
-    """Slack's Retry-After, in seconds: at least a second (Slack gives whole ones) and at most LONGEST_PAUSE; one
-    missing or not a number is DEFAULT_RETRY_AFTER."""
+    """Slack's Retry-After, in seconds: at least a second (Slack gives whole ones); one missing or not a number is
+    DEFAULT_RETRY_AFTER (RateLimited keeps a long one to LONGEST_PAUSE)."""
     try:
         seconds = float(value[0] if isinstance(value, list) else value)
     except (TypeError, ValueError, IndexError):
         return DEFAULT_RETRY_AFTER
-    return min(max(seconds, 1.0), LONGEST_PAUSE) if not math.isnan(seconds) else DEFAULT_RETRY_AFTER
+    return DEFAULT_RETRY_AFTER if math.isnan(seconds) else max(seconds, 1.0)
 
 
 def _linked(school: School) -> str:

@@ -31,13 +31,13 @@ from bot.chat import replies
 from bot.chat.router import Walkbot
 from bot.domain.clock import FixedClock, ShiftedClock
 from bot.domain.model import NoticeKind
-from bot.notices.delivery import Settings
+from bot.notices.delivery import LONGEST_PAUSE, Settings
 from bot.usecases import commands as c
 from handlers.dispatcher import Dispatcher
 from handlers.scheduler import dispatch_beside_teams
 from handlers.teams.auth import ClientCredentialsToken
 from handlers.teams.calendar import LIFETIME, CalendarLinks, serve_files
-from handlers.teams.transport import TeamsTransport
+from handlers.teams.transport import DEFAULT_RETRY_AFTER, TeamsTransport, retry_after
 
 ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//walkbot//test//EN\r\nEND:VCALENDAR\r\n"
 
@@ -240,3 +240,11 @@ def test_installing_walkbot_for_someone_sends_what_waited_for_them_at_once(store
         finally:
             sending.close()
     assert "notice 0" in [said(s) for s in connector.to(AMY.chat)]
+
+
+@pytest.mark.parametrize("header, seconds", [
+    ("7", 7.0), (None, DEFAULT_RETRY_AFTER), ("Wed, 21 Oct 2026 07:28:00 GMT", DEFAULT_RETRY_AFTER),
+    ("nan", DEFAULT_RETRY_AFTER), ("-3", 0.0), ("1e308", LONGEST_PAUSE),
+])
+def test_a_retry_after_from_the_connector_is_taken_within_reason(header, seconds):
+    assert retry_after(header) == seconds  # a wrong one neither fails the send nor pauses the school for ever
