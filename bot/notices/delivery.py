@@ -49,13 +49,18 @@ class DeliveryError(Exception):
 LONGEST_PAUSE = 3_600.0
 
 
+def within_reason(retry_after: float) -> float:
+    """A platform's Retry-After, from now (none below 0) to LONGEST_PAUSE."""
+    return min(max(retry_after, 0.0), LONGEST_PAUSE)
+
+
 class RateLimited(DeliveryError):
     """Try again after `retry_after` seconds (Slack's 429 Retry-After), LONGEST_PAUSE at most. `whole_installation`:
     the limit is the installation's (a Slack workspace's), not only this conversation's, so nothing of the school
     goes meanwhile."""
 
     def __init__(self, retry_after: float, *, whole_installation: bool = False):
-        retry_after = min(max(retry_after, 0.0), LONGEST_PAUSE)
+        retry_after = within_reason(retry_after)
         super().__init__(f"rate limited; retry after {retry_after:g} s")
         self.retry_after, self.whole_installation = retry_after, whole_installation
 

@@ -33,7 +33,7 @@ from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment,
 from microsoft_teams.common import ClientOptions
 
 from bot.domain.model import Notice
-from bot.notices.delivery import LONGEST_PAUSE, DeliveryError, RateLimited, Undeliverable
+from bot.notices.delivery import DeliveryError, RateLimited, Undeliverable, within_reason
 from bot.ports import TeamsConversation
 from handlers.teams import cards
 from handlers.teams.auth import TIMEOUT, ClientCredentialsToken, TokenError
@@ -117,12 +117,12 @@ class TeamsTransport:
 
 
 def retry_after(value: str | None) -> float:
-    """Seconds from a Retry-After header (the connector sends seconds), LONGEST_PAUSE at most."""
+    """Seconds from a Retry-After header (the connector sends seconds), within reason."""
     try:
         seconds = float(value) if value else DEFAULT_RETRY_AFTER
     except ValueError:  # an HTTP date: rare from the connector, and a fixed wait errs on the patient side
         return DEFAULT_RETRY_AFTER
-    return DEFAULT_RETRY_AFTER if math.isnan(seconds) else min(max(seconds, 0.0), LONGEST_PAUSE)
+    return DEFAULT_RETRY_AFTER if math.isnan(seconds) else within_reason(seconds)
 
 
 def _code(answer: httpx.Response) -> str:
